@@ -6,6 +6,7 @@
 //! (the TOML experiment description).
 
 pub mod data;
+pub mod model;
 mod error;
 
 pub use error::{Error, Result};

@@ -1,0 +1,183 @@
+"""Dataset readers and the train/test splits manabi uses.
+
+Only the standard library and numpy are used here, so this module can be
+imported by either reference framework (PyTorch or Keras).
+
+Data lives in ``$MANABI_DATASETS`` (default: ``/work/shared/datasets``, or
+``../shared/datasets`` next to the repository if that exists).
+
+Splits (identical to manabi's):
+
+* Fashion-MNIST / MNIST: the official 60,000 train / 10,000 test files.
+* sklearn digits (1797 rows, file order): train = first 1437, test = last 360.
+* sklearn diabetes (442 rows, file order): train = first 353, test = last 89.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import platform
+import struct
+from pathlib import Path
+
+import numpy as np
+
+DIGITS_TRAIN = 1437
+DIGITS_TEST = 360
+DIABETES_TRAIN = 353
+DIABETES_TEST = 89
+
+
+def datasets_dir() -> Path:
+    env = os.environ.get("MANABI_DATASETS")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for cand in (
+        here.parent / "shared" / "datasets",
+        here.parent.parent / "shared" / "datasets",
+        Path("/work/shared/datasets"),
+    ):
+        if cand.is_dir():
+            return cand
+    raise FileNotFoundError("datasets folder not found; set MANABI_DATASETS")
+
+
+# --------------------------------------------------------------------------
+# IDX (MNIST-style) files
+# --------------------------------------------------------------------------
+
+_IDX_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read a (gzip-compressed or raw) IDX file into a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype_code not in _IDX_DTYPES:
+        raise ValueError(f"{path}: not an IDX file (magic {data[:4].hex()})")
+    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    dtype = np.dtype(_IDX_DTYPES[dtype_code])
+    count = int(np.prod(dims))
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=4 + 4 * ndim)
+    return arr.reshape(dims).astype(dtype.newbyteorder("="), copy=True)
+
+
+def load_idx_set(name: str):
+    """Return (x_train, y_train, x_test, y_test) as uint8 arrays.
+
+    ``name`` is a folder under the datasets dir: ``fashion-mnist``, ``mnist``
+    or ``usps``. Images have shape (N, H, W), labels (N,).
+    """
+    d = datasets_dir() / name
+    x_train = read_idx(d / "train-images-idx3-ubyte.gz")
+    y_train = read_idx(d / "train-labels-idx1-ubyte.gz")
+    x_test = read_idx(d / "t10k-images-idx3-ubyte.gz")
+    y_test = read_idx(d / "t10k-labels-idx1-ubyte.gz")
+    assert len(x_train) == len(y_train) and len(x_test) == len(y_test)
+    return x_train, y_train, x_test, y_test
+
+
+def load_fashion_mnist():
+    return load_idx_set("fashion-mnist")
+
+
+def load_mnist():
+    return load_idx_set("mnist")
+
+
+# --------------------------------------------------------------------------
+# sklearn digits and diabetes
+# --------------------------------------------------------------------------
+
+
+def load_digits_all():
+    """All 1797 rows: X float64 (1797, 64) in 0..16, y int64 (1797,)."""
+    path = datasets_dir() / "sklearn-digits" / "digits.csv.gz"
+    with gzip.open(path, "rt") as f:
+        raw = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    assert raw.shape == (1797, 65), raw.shape
+    return raw[:, :64], raw[:, 64].astype(np.int64)
+
+
+def load_digits():
+    """(x_train, y_train, x_test, y_test): first 1437 rows / last 360 rows."""
+    x, y = load_digits_all()
+    return (
+        x[:DIGITS_TRAIN],
+        y[:DIGITS_TRAIN],
+        x[DIGITS_TRAIN:],
+        y[DIGITS_TRAIN:],
+    )
+
+
+def load_diabetes_all():
+    """All 442 rows: X float64 (442, 10) raw (not standardised), y (442,)."""
+    d = datasets_dir() / "sklearn-diabetes"
+    with gzip.open(d / "diabetes_data_raw.csv.gz", "rt") as f:
+        x = np.loadtxt(f, dtype=np.float64)
+    with gzip.open(d / "diabetes_target.csv.gz", "rt") as f:
+        y = np.loadtxt(f, dtype=np.float64)
+    assert x.shape == (442, 10) and y.shape == (442,), (x.shape, y.shape)
+    return x, y
+
+
+def load_diabetes():
+    """(x_train, y_train, x_test, y_test): first 353 rows / last 89 rows."""
+    x, y = load_diabetes_all()
+    return (
+        x[:DIABETES_TRAIN],
+        y[:DIABETES_TRAIN],
+        x[DIABETES_TRAIN:],
+        y[DIABETES_TRAIN:],
+    )
+
+
+def standardise(x_train: np.ndarray, x_test: np.ndarray):
+    """Standardise both with the training mean / population std (ddof=0)."""
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    std = np.where(std == 0, 1.0, std)
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def keras_validation_split(x: np.ndarray, y: np.ndarray, fraction: float):
+    """Keras' ``validation_split``: the *last* ``fraction`` of the rows, taken
+    before any shuffling, are held out. Keras computes the split index as
+    ``int(n * (1 - fraction))``."""
+    split = int(len(x) * (1.0 - fraction))
+    return (x[:split], y[:split]), (x[split:], y[split:])
+
+
+# --------------------------------------------------------------------------
+# misc
+# --------------------------------------------------------------------------
+
+
+def machine_info() -> dict:
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return info

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Print a Markdown table of the reference results in bench/results/*.json.
+
+    python3 bench/summarize.py [results_dir]
+
+Only the standard library is used, so any python3 can run it.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+
+def versions(v: dict) -> str:
+    order = ("torch", "tensorflow", "keras", "numpy")
+    return ", ".join(f"{k} {v[k]}" for k in order if k in v)
+
+
+def fmt_metric(r: dict) -> str:
+    if "test_rmse" in r:
+        return (f"RMSE {r['test_rmse']:.2f}, R² {r['test_r2']:.3f} "
+                f"(mean-predictor RMSE {r['baseline_mean_rmse']:.2f})")
+    acc = r.get("test_accuracy")
+    if isinstance(acc, dict):
+        return ", ".join(f"{k} {v:.4f}" for k, v in acc.items())
+    return f"acc {acc:.4f} (loss {r['test_loss']:.4f})"
+
+
+def main():
+    d = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "results"
+    rows = []
+    for p in sorted(d.glob("*.json")):
+        r = json.loads(p.read_text())
+        backend = r.get("settings", {}).get("keras_backend")
+        fw = r["framework"] + (f" ({backend})" if backend else "")
+        load = r.get("loadavg_1min_start_end")
+        rows.append((r["work"], r["seed"], fw, versions(r["versions"]), fmt_metric(r),
+                     f"{r['train_seconds']:.1f}", r["threads"],
+                     f"{load[0]:.1f}→{load[1]:.1f}" if load else "", p.name))
+    print("| work | seed | framework | versions | test metric | train s | threads "
+          "| load avg | file |")
+    print("| --- | ---: | --- | --- | --- | ---: | ---: | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,575 @@
+//! One layer of a [`Sequential`](super::Sequential): its recipe form ([`LayerConfig`]), its
+//! module ([`Layer`]) and the shape check that connects the two.
+
+use burn::module::Module;
+use burn::nn::{BatchNormConfig, Dropout, DropoutConfig, LayerNormConfig};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::activation::{Activation, ActivationKind};
+use super::conv2d::{Conv2d, Conv2dSpec, Padding};
+use super::dense::Dense;
+use super::features::Features;
+use super::initializer::InitKind;
+use super::maxout::Maxout;
+use super::norm::{BatchNorm, LayerNorm};
+use super::pool::{Flatten, GlobalAvgPool, Pool2d, PoolKind};
+use super::residual::Residual;
+use crate::{Error, Result};
+
+/// A size given as one number (square) or `[height, width]`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Size2 {
+    /// The same value for height and width.
+    Square(usize),
+    /// `[height, width]`.
+    Pair([usize; 2]),
+}
+
+impl Size2 {
+    /// `[height, width]`.
+    pub fn pair(self) -> [usize; 2] {
+        match self {
+            Size2::Square(n) => [n, n],
+            Size2::Pair(p) => p,
+        }
+    }
+}
+
+fn one() -> Size2 {
+    Size2::Square(1)
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn bn_momentum() -> f64 {
+    0.99
+}
+
+fn bn_epsilon() -> f64 {
+    1e-3
+}
+
+fn ln_epsilon() -> f64 {
+    1e-5
+}
+
+/// A layer as written in a recipe (`type = "conv2d"`, ...). Names and defaults follow Keras.
+///
+/// In a recipe the type is a key of the layer's table (`type = "dense"`); its other keys are
+/// checked against that type, and a misspelt key or a value of the wrong type is an error
+/// that names the key.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerConfig {
+    /// Fully connected layer on the last axis.
+    Dense {
+        /// Output size.
+        units: usize,
+        /// Activation after the affine map.
+        #[serde(default)]
+        activation: ActivationKind,
+        /// Weight initialiser.
+        #[serde(default)]
+        init: InitKind,
+        /// Whether to learn a bias.
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// 2-D convolution.
+    Conv2d {
+        /// Output channels.
+        filters: usize,
+        /// Kernel size.
+        kernel: Size2,
+        /// Stride.
+        #[serde(default = "one")]
+        stride: Size2,
+        /// `valid` or `same`.
+        #[serde(default)]
+        padding: Padding,
+        /// Activation after the convolution.
+        #[serde(default)]
+        activation: ActivationKind,
+        /// Weight initialiser.
+        #[serde(default)]
+        init: InitKind,
+        /// Whether to learn a bias.
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    /// Max pooling (valid padding).
+    MaxPool2d {
+        /// Window.
+        pool: Size2,
+        /// Stride (defaults to the window).
+        #[serde(default)]
+        stride: Option<Size2>,
+    },
+    /// Average pooling (valid padding).
+    AvgPool2d {
+        /// Window.
+        pool: Size2,
+        /// Stride (defaults to the window).
+        #[serde(default)]
+        stride: Option<Size2>,
+    },
+    /// Mean over all spatial positions.
+    GlobalAvgPool {},
+    /// Flattens all but the batch axis.
+    Flatten {},
+    /// Zeroes a fraction `rate` of the activations in training (scaled by `1/(1-rate)`).
+    Dropout {
+        /// Drop probability in `[0, 1)`.
+        rate: f64,
+    },
+    /// Batch normalisation over channels (axis 1).
+    BatchNorm {
+        /// Running-average momentum, Keras' convention (`0.99` keeps 99% of the old value).
+        #[serde(default = "bn_momentum")]
+        momentum: f64,
+        /// Added to the variance.
+        #[serde(default = "bn_epsilon")]
+        epsilon: f64,
+    },
+    /// Layer normalisation over the last axis.
+    LayerNorm {
+        /// Added to the variance.
+        #[serde(default = "ln_epsilon")]
+        epsilon: f64,
+    },
+    /// A stand-alone activation.
+    Activation {
+        /// Which one.
+        activation: ActivationKind,
+    },
+    /// Maxout: `units` outputs, each the max of `pieces` affine maps.
+    Maxout {
+        /// Outputs.
+        units: usize,
+        /// Affine maps per output.
+        pieces: usize,
+        /// Weight initialiser.
+        #[serde(default)]
+        init: InitKind,
+    },
+    /// `act(x + f(x))`: the inner layers plus a skip connection. When `f` changes the shape,
+    /// the skip path gets a 1x1 convolution (images) or a dense map (vectors) to match.
+    Residual {
+        /// The layers of `f`.
+        layers: Vec<LayerConfig>,
+        /// Applied after the sum.
+        #[serde(default)]
+        activation: ActivationKind,
+    },
+}
+
+/// A built layer.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Layer {
+    /// See [`LayerConfig::Dense`].
+    Dense(Dense),
+    /// See [`LayerConfig::Conv2d`].
+    Conv2d(Conv2d),
+    /// Max or average pooling.
+    Pool2d(Pool2d),
+    /// See [`LayerConfig::GlobalAvgPool`].
+    GlobalAvgPool(GlobalAvgPool),
+    /// See [`LayerConfig::Flatten`].
+    Flatten(Flatten),
+    /// See [`LayerConfig::Dropout`].
+    Dropout(Dropout),
+    /// See [`LayerConfig::BatchNorm`].
+    BatchNorm(BatchNorm),
+    /// See [`LayerConfig::LayerNorm`].
+    LayerNorm(LayerNorm),
+    /// See [`LayerConfig::Activation`].
+    Activation(Activation),
+    /// See [`LayerConfig::Maxout`].
+    Maxout(Maxout),
+    /// See [`LayerConfig::Residual`].
+    Residual(Residual),
+}
+
+impl Layer {
+    /// Applies the layer.
+    pub fn forward(&self, x: Features) -> Features {
+        match self {
+            Layer::Dense(l) => l.forward(x),
+            Layer::Conv2d(l) => l.forward(x),
+            Layer::Pool2d(l) => l.forward(x),
+            Layer::GlobalAvgPool(l) => l.forward(x),
+            Layer::Flatten(l) => l.forward(x),
+            Layer::Dropout(l) => x.map(DropoutFn(l)),
+            Layer::BatchNorm(l) => l.forward(x),
+            Layer::LayerNorm(l) => l.forward(x),
+            Layer::Activation(l) => l.forward(x),
+            Layer::Maxout(l) => l.forward(x),
+            Layer::Residual(l) => l.forward(x),
+        }
+    }
+}
+
+struct DropoutFn<'a>(&'a Dropout);
+
+impl super::features::TensorFn for DropoutFn<'_> {
+    fn apply<const D: usize>(&self, x: burn::tensor::Tensor<D>) -> burn::tensor::Tensor<D> {
+        self.0.forward(x)
+    }
+}
+
+impl<'de> Deserialize<'de> for LayerConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let kind = match table.remove("type") {
+            Some(toml::Value::String(s)) => s,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "layer key `type` must be a string, got {other}"
+                )));
+            }
+            None => {
+                return Err(D::Error::custom(
+                    "a layer needs a `type` key, e.g. type = \"dense\"",
+                ));
+            }
+        };
+        let mut tagged = toml::Table::new();
+        tagged.insert(kind.clone(), toml::Value::Table(table));
+        LayerConfig::deserialize(toml::Value::Table(tagged))
+            .map_err(|e| D::Error::custom(format!("layer type `{kind}`: {e}")))
+    }
+}
+
+impl Serialize for LayerConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let tagged = LayerConfig::serialize(self, serde_json::value::Serializer)
+            .map_err(S::Error::custom)?;
+        let mut flat = serde_json::Map::new();
+        if let serde_json::Value::Object(outer) = tagged {
+            for (kind, fields) in outer {
+                flat.insert("type".into(), serde_json::Value::String(kind));
+                if let serde_json::Value::Object(fields) = fields {
+                    flat.extend(fields.into_iter().filter(|(_, v)| !v.is_null()));
+                }
+            }
+        }
+        flat.serialize(serializer)
+    }
+}
+
+impl LayerConfig {
+    /// The recipe name of this layer's type, e.g. `"conv2d"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerConfig::Dense { .. } => "dense",
+            LayerConfig::Conv2d { .. } => "conv2d",
+            LayerConfig::MaxPool2d { .. } => "max_pool2d",
+            LayerConfig::AvgPool2d { .. } => "avg_pool2d",
+            LayerConfig::GlobalAvgPool {} => "global_avg_pool",
+            LayerConfig::Flatten {} => "flatten",
+            LayerConfig::Dropout { .. } => "dropout",
+            LayerConfig::BatchNorm { .. } => "batch_norm",
+            LayerConfig::LayerNorm { .. } => "layer_norm",
+            LayerConfig::Activation { .. } => "activation",
+            LayerConfig::Maxout { .. } => "maxout",
+            LayerConfig::Residual { .. } => "residual",
+        }
+    }
+
+    /// The output shape (batch axis excluded) for an `input` shape, or an error naming the
+    /// layer and both shapes.
+    pub fn output_shape(&self, index: usize, input: &[usize]) -> Result<Vec<usize>> {
+        let bad = |message: String| Error::Shape {
+            index,
+            layer: self.kind().to_string(),
+            message,
+        };
+        match self {
+            LayerConfig::Dense { units, .. } => match input {
+                [_] => Ok(vec![*units]),
+                [t, _] => Ok(vec![*t, *units]),
+                _ => Err(bad(format!(
+                    "expects a vector [features] (or a sequence), got input shape {input:?}; add a flatten layer before it"
+                ))),
+            },
+            LayerConfig::Maxout { units, .. } => match input {
+                [_] => Ok(vec![*units]),
+                _ => Err(bad(format!(
+                    "expects a vector [features], got input shape {input:?}; add a flatten layer before it"
+                ))),
+            },
+            LayerConfig::Conv2d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
+                let [_, h, w] = image_shape(input).map_err(bad)?;
+                let [kh, kw] = kernel.pair();
+                let [sh, sw] = stride.pair();
+                if kh == 0 || kw == 0 || sh == 0 || sw == 0 || *filters == 0 {
+                    return Err(bad("kernel, stride and filters must be positive".into()));
+                }
+                match (
+                    padding.output_len(h, kh, sh),
+                    padding.output_len(w, kw, sw),
+                ) {
+                    (Some(oh), Some(ow)) => Ok(vec![*filters, oh, ow]),
+                    _ => Err(bad(format!(
+                        "kernel {:?} is larger than the input {input:?} with valid padding; use padding = \"same\" or a smaller kernel",
+                        [kh, kw]
+                    ))),
+                }
+            }
+            LayerConfig::MaxPool2d { pool, stride } | LayerConfig::AvgPool2d { pool, stride } => {
+                let [c, h, w] = image_shape(input).map_err(bad)?;
+                let [ph, pw] = pool.pair();
+                let [sh, sw] = stride.unwrap_or(*pool).pair();
+                if ph == 0 || pw == 0 || sh == 0 || sw == 0 {
+                    return Err(bad("pool size and stride must be positive".into()));
+                }
+                match (
+                    Pool2d::output_len(h, ph, sh),
+                    Pool2d::output_len(w, pw, sw),
+                ) {
+                    (Some(oh), Some(ow)) => Ok(vec![c, oh, ow]),
+                    _ => Err(bad(format!(
+                        "pool window {:?} is larger than the input {input:?}",
+                        [ph, pw]
+                    ))),
+                }
+            }
+            LayerConfig::GlobalAvgPool {} => {
+                let [c, _, _] = image_shape(input).map_err(bad)?;
+                Ok(vec![c])
+            }
+            LayerConfig::Flatten {} => Ok(vec![input.iter().product()]),
+            LayerConfig::Dropout { rate } => {
+                if !(0.0..1.0).contains(rate) {
+                    return Err(bad(format!("rate must be in [0, 1), got {rate}")));
+                }
+                Ok(input.to_vec())
+            }
+            LayerConfig::BatchNorm { momentum, epsilon } => {
+                if !(0.0..=1.0).contains(momentum) || *epsilon <= 0.0 {
+                    return Err(bad(format!(
+                        "momentum must be in [0, 1] and epsilon > 0, got {momentum} and {epsilon}"
+                    )));
+                }
+                Ok(input.to_vec())
+            }
+            LayerConfig::LayerNorm { .. } | LayerConfig::Activation { .. } => Ok(input.to_vec()),
+            LayerConfig::Residual { layers, .. } => {
+                let mut shape = input.to_vec();
+                for (i, layer) in layers.iter().enumerate() {
+                    shape = layer.output_shape(i, &shape).map_err(|e| {
+                        bad(format!("inner layer {i}: {e}"))
+                    })?;
+                }
+                if shape != input && shape.len() != input.len() {
+                    return Err(bad(format!(
+                        "the inner layers map {input:?} to {shape:?}, which cannot be added to the input"
+                    )));
+                }
+                Ok(shape)
+            }
+        }
+    }
+
+    /// Builds the layer for an `input` shape; returns it with its output shape.
+    pub fn build(&self, index: usize, input: &[usize], device: &Device) -> Result<(Layer, Vec<usize>)> {
+        let output = self.output_shape(index, input)?;
+        let layer = match self {
+            LayerConfig::Dense {
+                units,
+                activation,
+                init,
+                bias,
+            } => Layer::Dense(Dense::new(
+                *input.last().unwrap_or(&0),
+                *units,
+                *activation,
+                *init,
+                *bias,
+                device,
+            )),
+            LayerConfig::Conv2d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                activation,
+                init,
+                bias,
+            } => Layer::Conv2d(
+                Conv2dSpec {
+                    channels: input[0],
+                    filters: *filters,
+                    kernel: kernel.pair(),
+                    stride: stride.pair(),
+                    padding: *padding,
+                    activation: *activation,
+                    init: *init,
+                    bias: *bias,
+                }
+                .init(device),
+            ),
+            LayerConfig::MaxPool2d { pool, stride } => Layer::Pool2d(Pool2d::new(
+                PoolKind::Max,
+                pool.pair(),
+                stride.unwrap_or(*pool).pair(),
+            )),
+            LayerConfig::AvgPool2d { pool, stride } => Layer::Pool2d(Pool2d::new(
+                PoolKind::Average,
+                pool.pair(),
+                stride.unwrap_or(*pool).pair(),
+            )),
+            LayerConfig::GlobalAvgPool {} => Layer::GlobalAvgPool(GlobalAvgPool),
+            LayerConfig::Flatten {} => Layer::Flatten(Flatten),
+            LayerConfig::Dropout { rate } => Layer::Dropout(DropoutConfig::new(*rate).init()),
+            LayerConfig::BatchNorm { momentum, epsilon } => Layer::BatchNorm(BatchNorm {
+                // Burn's momentum weighs the new batch; Keras' weighs the running value.
+                inner: BatchNormConfig::new(input[0])
+                    .with_momentum(1.0 - momentum)
+                    .with_epsilon(*epsilon)
+                    .init(device),
+            }),
+            LayerConfig::LayerNorm { epsilon } => Layer::LayerNorm(LayerNorm {
+                inner: LayerNormConfig::new(*input.last().unwrap_or(&1))
+                    .with_epsilon(*epsilon)
+                    .init(device),
+            }),
+            LayerConfig::Activation { activation } => {
+                Layer::Activation(activation.init(input[0], device))
+            }
+            LayerConfig::Maxout {
+                units,
+                pieces,
+                init,
+            } => Layer::Maxout(Maxout::new(input[0], *units, *pieces, *init, device)),
+            LayerConfig::Residual { layers, activation } => {
+                Layer::Residual(Residual::build(index, layers, *activation, input, device)?)
+            }
+        };
+        Ok((layer, output))
+    }
+}
+
+fn image_shape(input: &[usize]) -> std::result::Result<[usize; 3], String> {
+    match input {
+        [c, h, w] => Ok([*c, *h, *w]),
+        _ => Err(format!(
+            "expects an image [channels, height, width], got input shape {input:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> std::result::Result<LayerConfig, toml::de::Error> {
+        toml::from_str(s)
+    }
+
+    #[test]
+    fn parses_keras_like_layers_and_rejects_unknown_keys() {
+        let l = parse("type = \"conv2d\"\nfilters = 16\nkernel = 3\nactivation = \"relu\"").unwrap();
+        assert_eq!(l.output_shape(0, &[1, 28, 28]).unwrap(), vec![16, 26, 26]);
+        let l = parse("type = \"conv2d\"\nfilters = 8\nkernel = [3, 5]\nstride = 2\npadding = \"same\"")
+            .unwrap();
+        assert_eq!(l.output_shape(0, &[1, 28, 28]).unwrap(), vec![8, 14, 14]);
+        let err = parse("type = \"dense\"\nunits = 3\nunitz = 4").unwrap_err();
+        assert!(err.to_string().contains("unitz"), "{err}");
+        let err = parse("type = \"dense\"\nunits = \"three\"").unwrap_err();
+        assert!(err.to_string().contains("`units`"), "{err}");
+        let err = parse("units = 3").unwrap_err();
+        assert!(err.to_string().contains("`type`"), "{err}");
+        assert!(parse("type = \"dance\"\nunits = 3").is_err());
+    }
+
+    #[test]
+    fn layers_round_trip_through_toml() {
+        #[derive(Serialize, Deserialize, Debug, PartialEq)]
+        struct M {
+            layers: Vec<LayerConfig>,
+        }
+        let src = r#"
+            [[layers]]
+            type = "flatten"
+            [[layers]]
+            type = "residual"
+            activation = "relu"
+            [[layers.layers]]
+            type = "dense"
+            units = 4
+            [[layers]]
+            type = "max_pool2d"
+            pool = [2, 3]
+        "#;
+        let m: M = toml::from_str(src).unwrap();
+        let back: M = toml::from_str(&toml::to_string(&m).unwrap()).unwrap();
+        assert_eq!(m, back);
+        assert_eq!(m.layers[0], LayerConfig::Flatten {});
+    }
+
+    #[test]
+    fn every_layer_reports_its_output_shape() {
+        let img = [16, 26, 26];
+        let cases: Vec<(&str, Vec<usize>, Vec<usize>)> = vec![
+            ("type = \"max_pool2d\"\npool = 2", img.to_vec(), vec![16, 13, 13]),
+            ("type = \"avg_pool2d\"\npool = 2\nstride = 1", img.to_vec(), vec![16, 25, 25]),
+            ("type = \"global_avg_pool\"", img.to_vec(), vec![16]),
+            ("type = \"flatten\"", img.to_vec(), vec![16 * 26 * 26]),
+            ("type = \"dropout\"\nrate = 0.5", vec![10], vec![10]),
+            ("type = \"batch_norm\"", img.to_vec(), img.to_vec()),
+            ("type = \"layer_norm\"", vec![7], vec![7]),
+            ("type = \"activation\"\nactivation = \"prelu\"", img.to_vec(), img.to_vec()),
+            ("type = \"maxout\"\nunits = 5\npieces = 3", vec![9], vec![5]),
+            ("type = \"dense\"\nunits = 4", vec![9], vec![4]),
+        ];
+        let device = Device::flex();
+        for (src, input, expected) in cases {
+            let cfg = parse(src).unwrap();
+            assert_eq!(cfg.output_shape(0, &input).unwrap(), expected, "{src}");
+            // The built layer produces exactly that shape on a batch of 2.
+            let (layer, out) = cfg.build(0, &input, &device).unwrap();
+            assert_eq!(out, expected);
+            let mut dims = vec![2];
+            dims.extend(&input);
+            let x = match dims.len() {
+                2 => Features::Flat(burn::tensor::Tensor::zeros([dims[0], dims[1]], &device)),
+                4 => Features::Image(burn::tensor::Tensor::zeros(
+                    [dims[0], dims[1], dims[2], dims[3]],
+                    &device,
+                )),
+                _ => unreachable!(),
+            };
+            let mut want = vec![2];
+            want.extend(&expected);
+            assert_eq!(layer.forward(x).dims(), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_layer_and_the_shapes() {
+        let dense = parse("type = \"dense\"\nunits = 4").unwrap();
+        let err = dense.output_shape(3, &[16, 5, 5]).unwrap_err().to_string();
+        assert!(err.contains("layer 3 (dense)") && err.contains("[16, 5, 5]"), "{err}");
+        let conv = parse("type = \"conv2d\"\nfilters = 4\nkernel = 5").unwrap();
+        let err = conv.output_shape(1, &[1, 3, 3]).unwrap_err().to_string();
+        assert!(err.contains("layer 1 (conv2d)") && err.contains("[1, 3, 3]"), "{err}");
+        let err = conv.output_shape(0, &[64]).unwrap_err().to_string();
+        assert!(err.contains("[64]"), "{err}");
+        let drop = parse("type = \"dropout\"\nrate = 1.5").unwrap();
+        assert!(drop.output_shape(0, &[4]).is_err());
+    }
+}

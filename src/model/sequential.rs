@@ -1,0 +1,269 @@
+//! A Keras-like `Sequential` model: a stack of layers built from a recipe, with shapes checked
+//! layer by layer when it is built.
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::activation::ActivationKind;
+use super::features::{Features, TensorFn};
+use super::layer::{Layer, LayerConfig};
+use super::summary::{LayerSummary, Summary};
+use crate::{Error, Result};
+
+/// The `[model]` section of a recipe.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SequentialConfig {
+    /// The layers, input first.
+    pub layers: Vec<LayerConfig>,
+}
+
+/// A stack of layers ending in a vector per sample.
+///
+/// A final softmax or sigmoid is kept apart (`output`): training feeds the raw scores
+/// (logits) to a numerically stable loss, and [`Sequential::forward`] applies it for
+/// prediction, which is the same model Keras describes.
+#[derive(Module, Debug)]
+pub struct Sequential {
+    /// The layers, input first.
+    pub layers: Vec<Layer>,
+    #[module(skip)]
+    input_shape: Vec<usize>,
+    #[module(skip)]
+    output: ActivationKind,
+}
+
+impl SequentialConfig {
+    /// Checks every layer's shape for a sample of `input_shape` (no batch axis) and returns
+    /// what `model.summary()` would print, without allocating weights.
+    pub fn check(&self, input_shape: &[usize]) -> Result<Vec<Vec<usize>>> {
+        if self.layers.is_empty() {
+            return Err(Error::invalid("model.layers", "the model has no layers"));
+        }
+        let mut shapes = Vec::with_capacity(self.layers.len());
+        let mut shape = input_shape.to_vec();
+        for (i, layer) in self.layers.iter().enumerate() {
+            shape = layer.output_shape(i, &shape)?;
+            shapes.push(shape.clone());
+        }
+        if shape.len() != 1 {
+            let last = self.layers.len() - 1;
+            return Err(Error::Shape {
+                index: last,
+                layer: self.layers[last].kind().into(),
+                message: format!(
+                    "the model must end in a vector per sample, but its output shape is {shape:?}; end it with flatten and dense layers"
+                ),
+            });
+        }
+        Ok(shapes)
+    }
+
+    /// Builds the model for samples of `input_shape` (no batch axis), e.g. `[1, 28, 28]`.
+    pub fn build(&self, input_shape: &[usize], device: &Device) -> Result<Sequential> {
+        self.check(input_shape)?;
+        let (layers_cfg, output) = split_output_activation(&self.layers);
+        let mut layers = Vec::with_capacity(layers_cfg.len());
+        let mut shape = input_shape.to_vec();
+        for (i, cfg) in layers_cfg.iter().enumerate() {
+            let (layer, out) = cfg.build(i, &shape, device)?;
+            layers.push(layer);
+            shape = out;
+        }
+        Ok(Sequential {
+            layers,
+            input_shape: input_shape.to_vec(),
+            output,
+        })
+    }
+
+    /// Keras-style summary: each layer with its output shape and parameter count.
+    pub fn summary(&self, name: &str, input_shape: &[usize]) -> Result<Summary> {
+        let shapes = self.check(input_shape)?;
+        let device = Device::flex();
+        let mut rows = Vec::with_capacity(self.layers.len());
+        let mut shape = input_shape.to_vec();
+        let mut seen = std::collections::HashMap::new();
+        for (i, (cfg, out)) in self.layers.iter().zip(shapes).enumerate() {
+            let (layer, _) = cfg.build(i, &shape, &device)?;
+            let kind = cfg.kind();
+            let n = seen.entry(kind).or_insert(0usize);
+            let name = if *n == 0 {
+                kind.to_string()
+            } else {
+                format!("{kind}_{n}")
+            };
+            *n += 1;
+            rows.push(LayerSummary {
+                name,
+                kind: kind.to_string(),
+                output_shape: out.clone(),
+                trainable: layer.num_params(),
+                non_trainable: non_trainable(cfg, &out),
+            });
+            shape = out;
+        }
+        Ok(Summary {
+            name: name.to_string(),
+            input_shape: input_shape.to_vec(),
+            layers: rows,
+        })
+    }
+}
+
+/// Batch-norm running mean and variance, which Keras lists as non-trainable parameters.
+fn non_trainable(cfg: &LayerConfig, out: &[usize]) -> usize {
+    match cfg {
+        LayerConfig::BatchNorm { .. } => 2 * out[0],
+        LayerConfig::Residual { layers, .. } => layers
+            .iter()
+            .filter(|l| matches!(l, LayerConfig::BatchNorm { .. }))
+            .count()
+            .max(0)
+            * 2
+            * out[0],
+        _ => 0,
+    }
+}
+
+/// Moves a final softmax/sigmoid out of the layer stack.
+fn split_output_activation(layers: &[LayerConfig]) -> (Vec<LayerConfig>, ActivationKind) {
+    let mut layers = layers.to_vec();
+    let is_output = |a: &ActivationKind| matches!(a, ActivationKind::Softmax | ActivationKind::Sigmoid);
+    match layers.last_mut() {
+        Some(LayerConfig::Dense { activation, .. }) if is_output(activation) => {
+            let out = *activation;
+            *activation = ActivationKind::Linear;
+            (layers, out)
+        }
+        Some(LayerConfig::Activation { activation }) if is_output(activation) => {
+            let out = *activation;
+            layers.pop();
+            (layers, out)
+        }
+        _ => (layers, ActivationKind::Linear),
+    }
+}
+
+impl Sequential {
+    /// Shape of one input sample (no batch axis).
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// The activation [`forward`](Self::forward) applies to the logits.
+    pub fn output_activation(&self) -> ActivationKind {
+        self.output
+    }
+
+    /// Raw scores before the output activation.
+    ///
+    /// # Shapes
+    /// - input: `[batch, ...input_shape]`; output: `[batch, outputs]`
+    pub fn forward_logits(&self, x: Features) -> Tensor<2> {
+        let mut x = x;
+        for layer in &self.layers {
+            x = layer.forward(x);
+        }
+        x.into_flat()
+    }
+
+    /// Predictions: the logits through the output activation (softmax, sigmoid or identity).
+    pub fn forward(&self, x: Features) -> Tensor<2> {
+        self.output.apply(self.forward_logits(x))
+    }
+
+    /// Wraps a flat batch `[batch, prod(input_shape)]` in the rank the first layer expects.
+    pub fn reshape_input(&self, x: Tensor<2>) -> Features {
+        let [b, _] = x.dims();
+        match self.input_shape.as_slice() {
+            [_] => Features::Flat(x),
+            [t, d] => Features::Sequence(x.reshape([b, *t, *d])),
+            [c, h, w] => Features::Image(x.reshape([b, *c, *h, *w])),
+            other => panic!("unsupported input shape {other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_cnn() -> SequentialConfig {
+        toml::from_str(
+            r#"
+            [[layers]]
+            type = "conv2d"
+            filters = 16
+            kernel = 3
+            activation = "relu"
+            [[layers]]
+            type = "max_pool2d"
+            pool = 2
+            [[layers]]
+            type = "conv2d"
+            filters = 32
+            kernel = 3
+            activation = "relu"
+            [[layers]]
+            type = "max_pool2d"
+            pool = 2
+            [[layers]]
+            type = "flatten"
+            [[layers]]
+            type = "dense"
+            units = 128
+            activation = "relu"
+            [[layers]]
+            type = "dense"
+            units = 10
+            activation = "softmax"
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn seed_cnn_summary_matches_keras() {
+        // Keras' model2.summary() for the seed CNN: 160, 0, 4640, 0, 0, 102528, 1290 = 108618.
+        let s = seed_cnn().summary("cnn", &[1, 28, 28]).unwrap();
+        let params: Vec<usize> = s.layers.iter().map(|l| l.trainable).collect();
+        assert_eq!(params, vec![160, 0, 4640, 0, 0, 102528, 1290]);
+        assert_eq!(s.total_params(), 108_618);
+        let shapes: Vec<Vec<usize>> = s.layers.iter().map(|l| l.output_shape.clone()).collect();
+        assert_eq!(
+            shapes,
+            vec![
+                vec![16, 26, 26],
+                vec![16, 13, 13],
+                vec![32, 11, 11],
+                vec![32, 5, 5],
+                vec![800],
+                vec![128],
+                vec![10]
+            ]
+        );
+        assert_eq!(s.layers[2].name, "conv2d_1");
+    }
+
+    #[test]
+    fn softmax_is_kept_out_of_the_logits() {
+        let device = Device::flex();
+        let model = seed_cnn().build(&[1, 28, 28], &device).unwrap();
+        assert_eq!(model.output_activation(), ActivationKind::Softmax);
+        let x = model.reshape_input(Tensor::ones([2, 784], &device));
+        let p: Vec<f32> = model.forward(x).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(p.len(), 20);
+        let row: f32 = p[..10].iter().sum();
+        assert!((row - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn model_must_end_in_a_vector() {
+        let cfg: SequentialConfig =
+            toml::from_str("[[layers]]\ntype = \"conv2d\"\nfilters = 2\nkernel = 3").unwrap();
+        let err = cfg.check(&[1, 8, 8]).unwrap_err().to_string();
+        assert!(err.contains("layer 0 (conv2d)") && err.contains("[2, 6, 6]"), "{err}");
+    }
+}
