@@ -7,5 +7,7 @@
 
 pub mod data;
 mod error;
+pub mod losses;
+pub mod optim;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Optimisers and learning-rate schedules, as recipe configs over Burn's optimisers.
