@@ -80,7 +80,10 @@ mod tests {
         let labels = Tensor::<1, Int>::from_ints([0, 2], &ad);
         let grads = sparse_categorical_cross_entropy(logits.clone(), labels).backward();
         let grad = logits.grad(&grads).expect("logits are tracked");
-        let grad = grad.into_data().into_vec::<f32>().expect("f32 gradient");
+        let grad = grad
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("f32 gradient");
         let expected = GRAD.iter().flatten();
         for (g, e) in grad.iter().zip(expected) {
             assert_close(f64::from(*g), *e, 1e-6);
@@ -88,7 +91,7 @@ mod tests {
         // and the closed form computed with Burn itself
         let onehot = Tensor::<2>::from_floats([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], &device());
         let closed = (softmax(t2(LOGITS), 1) - onehot).div_scalar(2.0);
-        let closed = closed.into_data().into_vec::<f32>().expect("f32");
+        let closed = closed.into_data().try_into_vec::<f32>().expect("f32");
         for (g, c) in grad.iter().zip(closed) {
             assert_close(f64::from(*g), f64::from(c), 1e-6);
         }

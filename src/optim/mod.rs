@@ -1,1 +1,5 @@
 //! Optimisers and learning-rate schedules, as recipe configs over Burn's optimisers.
+
+mod optimizer;
+
+pub use optimizer::{GradClip, OptimizerConfig};
