@@ -214,6 +214,8 @@ mod tests {
         );
     }
 
+    type DenseLoss = fn(Tensor<2>, Tensor<2>) -> Tensor<1>;
+
     #[test]
     fn compute_dispatches_to_the_loss_functions() {
         let logits = || t2([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]]);
@@ -229,7 +231,7 @@ mod tests {
             scalar(sparse_categorical_cross_entropy(logits(), labels(&[0, 2]))),
             1e-7,
         );
-        let pairs: [(LossConfig, fn(Tensor<2>, Tensor<2>) -> Tensor<1>); 6] = [
+        let pairs: [(LossConfig, DenseLoss); 6] = [
             (LossConfig::Mse, mse),
             (
                 LossConfig::BinaryCrossentropy,
