@@ -8,5 +8,7 @@
 pub mod data;
 pub mod model;
 mod error;
+pub mod losses;
+pub mod optim;
 
 pub use error::{Error, Result};
