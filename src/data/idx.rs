@@ -174,7 +174,10 @@ mod tests {
         std::fs::write(&path, gzip(&bytes)).unwrap();
         let msg = read_idx_images(&path).unwrap_err().to_string();
         assert!(msg.contains("short.gz"), "{msg}");
-        assert!(msg.contains("truncated") && msg.contains("5 images"), "{msg}");
+        assert!(
+            msg.contains("truncated") && msg.contains("5 images"),
+            "{msg}"
+        );
     }
 
     #[test]
