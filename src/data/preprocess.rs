@@ -242,9 +242,9 @@ fn fit_pca(features: &[f32], d: usize, components: usize, whiten: bool) -> Prepr
     let (values, vectors) = sorted_eigen(cov);
     let floor = values[0] * MIN_RELATIVE_EIGENVALUE;
     let mut projection = Vec::with_capacity(components * d);
-    for k in 0..components {
+    for (k, &value) in values.iter().enumerate().take(components) {
         let scale = if whiten {
-            1.0 / values[k].max(floor).max(f64::MIN_POSITIVE).sqrt()
+            1.0 / value.max(floor).max(f64::MIN_POSITIVE).sqrt()
         } else {
             1.0
         };
