@@ -75,7 +75,7 @@ impl Dataset {
     /// Builds a dataset, checking that features and targets agree in count.
     pub fn new(features: Vec<f32>, sample_shape: Vec<usize>, targets: Targets) -> Result<Self> {
         let sample_len: usize = sample_shape.iter().product();
-        if sample_len == 0 || features.len() % sample_len != 0 {
+        if sample_len == 0 || !features.len().is_multiple_of(sample_len) {
             return Err(Error::invalid(
                 "dataset",
                 format!(

@@ -1,5 +1,20 @@
 //! Datasets, readers and preprocessing (SPEC F7).
 
+mod batches;
+mod builtin;
+mod csv_table;
 mod dataset;
+mod gzip;
+mod idx;
+mod pca;
+mod preprocess;
+mod split;
 
+pub use batches::{sequential_batches, shuffled_batches};
+pub use builtin::{DatasetName, Splits, load_builtin};
+pub use csv_table::{CsvSpec, CsvTask, load_csv};
 pub use dataset::{Dataset, Targets};
+pub use gzip::read_maybe_gzip;
+pub use idx::{read_idx_images, read_idx_labels};
+pub use preprocess::{PreprocessConfig, Preprocessor};
+pub use split::{stratified_subset, validation_split};
