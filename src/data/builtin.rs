@@ -4,9 +4,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::gzip::{decompress_if_gzip, read_maybe_gzip};
@@ -132,10 +129,10 @@ pub struct Splits {
 /// `data_dir` is the folder holding `mnist/`, `fashion-mnist/`, `usps/` (each with the four
 /// `*-ubyte.gz` IDX files) and `sklearn-diabetes/`. The digits are embedded and ignore it.
 ///
-/// Digits and diabetes have no official test split: their indices are shuffled with
-/// `ChaCha8Rng` seed 0 and the first `ceil(20%)` become the test set (digits: 1437 train,
-/// 360 test; diabetes: 353 train, 89 test), the rest the training set, both in that
-/// shuffled order. The split does not stratify and never changes between runs.
+/// Digits and diabetes have no official test split: the last `ceil(20%)` rows of the file
+/// are the test set (digits: 1437 train, 360 test; diabetes: 353 train, 89 test) and the
+/// rows before them the training set, in file order. Any tool can reproduce this split
+/// (the `bench/` peers use it), and it never changes between runs.
 ///
 /// # Errors
 /// [`Error::MissingDataset`] when `data_dir` is `None` or lacks files, listing every
@@ -369,9 +366,8 @@ fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
 fn holdout_split(data: Dataset) -> Result<Splits> {
     let n = data.len();
     let n_test = n.div_ceil(5);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(0));
-    let (test_idx, train_idx) = order.split_at(n_test);
+    let order: Vec<usize> = (0..n).collect();
+    let (train_idx, test_idx) = order.split_at(n - n_test);
     Ok(Splits {
         train: data.subset(train_idx),
         test: data.subset(test_idx),
