@@ -7,5 +7,7 @@
 
 pub mod data;
 mod error;
+pub mod plot;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Plots of training histories, confusion matrices and embeddings, written as PNG.
