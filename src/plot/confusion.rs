@@ -42,8 +42,8 @@ pub fn plot_confusion(
     let side = (n as u32 * 50).clamp(320, 900);
     let cell = side as f64 / n as f64;
     let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(1) as u32;
-    let y_label_area = (longest * 8 + 20).clamp(40, 170);
-    let x_chars = ((cell / 8.0) as usize).max(3);
+    let y_label_area = (longest * 9 + 25).clamp(40, 180);
+    let x_chars = ((cell / 9.0) as usize).max(3);
     let size = (y_label_area + side + 40, side + 130);
     // Label every class while that stays legible, else every `step`-th.
     let step = n.div_ceil(40);
@@ -76,8 +76,8 @@ pub fn plot_confusion(
             .y_labels(ticks.len())
             .x_label_formatter(&x_label)
             .y_label_formatter(&y_label)
-            .label_style((FAMILY, 13))
-            .axis_desc_style((FAMILY, 15))
+            .label_style((FAMILY, 15))
+            .axis_desc_style((FAMILY, 16))
             .draw()?;
 
         let font_size = (cell * 0.3).min(cell * 1.7 / digits(cm) as f64).min(18.0);

@@ -41,7 +41,16 @@ fn renders_gallery() {
         .collect();
     let cm = ConfusionMatrix::from_predictions(&truth, &pred, 10);
     plot_confusion(&cm, None, &dir.join("confusion10.png")).unwrap();
+    let truth: Vec<u32> = (0..5000).map(|i| i % 100).collect();
+    let pred: Vec<u32> = truth
+        .iter()
+        .map(|&t| if t % 9 == 0 { (t + 1) % 100 } else { t })
+        .collect();
+    let cm = ConfusionMatrix::from_predictions(&truth, &pred, 100);
+    plot_confusion(&cm, None, &dir.join("confusion100.png")).unwrap();
     let (points, labels) = scatter::tests::clusters();
+    let many: Vec<u32> = (0..points.len() as u32).map(|i| i % 15).collect();
+    plot_embedding_2d(&points, &many, &dir.join("embedding15.png"), "15 classes").unwrap();
     plot_embedding_2d(
         &points,
         &labels,

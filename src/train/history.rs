@@ -230,7 +230,7 @@ mod tests {
 
     fn sample() -> History {
         let mut h = History::new();
-        h.push_epoch(1, &[("loss", 2.302585), ("accuracy", 0.1), ("lr", 0.01)]);
+        h.push_epoch(1, &[("loss", 2.25), ("accuracy", 0.1), ("lr", 0.01)]);
         h.push_epoch(2, &[("loss", 1.25), ("accuracy", 0.55), ("lr", 0.01)]);
         h.push_epoch(
             3,
@@ -270,7 +270,7 @@ mod tests {
         h.write_csv(&path).unwrap();
         assert!(!dir.path().join("history.csv.tmp").exists());
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("epoch,loss,accuracy,lr\n1,2.302585,0.1,0.01\n"));
+        assert!(text.starts_with("epoch,loss,accuracy,lr\n1,2.25,0.1,0.01\n"));
         assert_eq!(History::read_csv(&path).unwrap(), h);
     }
 
@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(h.epochs(), &[1, 2]);
         assert_eq!(h.last("loss"), Some(1.25));
         h.push_epoch(3, &[("loss", 0.9)]);
-        assert_eq!(h.series("loss"), Some(&[2.302585, 1.25, 0.9][..]));
+        assert_eq!(h.series("loss"), Some(&[2.25, 1.25, 0.9][..]));
     }
 
     #[test]
