@@ -2,13 +2,15 @@
 //!
 //! The crate is laid out by concept: [`data`] (datasets, readers, preprocessing),
 //! [`model`] (layers, Sequential), [`losses`], [`optim`] (optimisers and schedules),
-//! [`train`] (fit / evaluate / predict, metrics, history, plots) and [`recipe`]
-//! (the TOML experiment description).
+//! [`train`] (fit / evaluate / predict, metrics, history), [`plot`] (PNG figures),
+//! [`recipe`] (the TOML experiment description) and [`run`] (a recipe's run folder).
 
 pub mod data;
-pub mod model;
 mod error;
 pub mod losses;
+pub mod model;
 pub mod optim;
+pub mod plot;
+pub mod train;
 
 pub use error::{Error, Result};

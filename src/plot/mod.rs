@@ -1,0 +1,21 @@
+//! Plots of training histories, confusion matrices and embeddings, written as PNG.
+//!
+//! Text is drawn with the DejaVu Sans font embedded in the crate, so plotting needs no
+//! system fonts. Every file is drawn beside its destination and renamed into place.
+
+mod canvas;
+mod compare;
+mod confusion;
+mod curves;
+mod font;
+mod palette;
+mod panel;
+mod scatter;
+
+pub use compare::plot_compare;
+pub use confusion::plot_confusion;
+pub use curves::plot_curves;
+pub use scatter::plot_embedding_2d;
+
+#[cfg(test)]
+mod gallery;

@@ -1,0 +1,6 @@
+//! Training support: metrics and the per-epoch [`History`].
+
+mod history;
+pub mod metrics;
+
+pub use history::History;
