@@ -11,6 +11,8 @@ pub mod losses;
 pub mod model;
 pub mod optim;
 pub mod plot;
+pub mod recipe;
+pub mod run;
 pub mod train;
 
 pub use error::{Error, Result};

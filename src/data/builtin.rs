@@ -129,10 +129,10 @@ pub struct Splits {
 /// `data_dir` is the folder holding `mnist/`, `fashion-mnist/`, `usps/` (each with the four
 /// `*-ubyte.gz` IDX files) and `sklearn-diabetes/`. The digits are embedded and ignore it.
 ///
-/// Digits and diabetes have no official test split: the last `ceil(20%)` rows of the file
-/// are the test set (digits: 1437 train, 360 test; diabetes: 353 train, 89 test) and the
-/// rows before them the training set, in file order. Any tool can reproduce this split
-/// (the `bench/` peers use it), and it never changes between runs.
+/// Digits and diabetes have no official test split: every fifth row of the file (rows
+/// 4, 9, 14, ..., 0-based) is the test set (digits: 1438 train, 359 test; diabetes: 354
+/// train, 88 test) and the other rows the training set, both in file order. Any tool can
+/// reproduce this split (the `bench/` peers use it), and it never changes between runs.
 ///
 /// # Errors
 /// [`Error::MissingDataset`] when `data_dir` is `None` or lacks files, listing every
@@ -365,12 +365,10 @@ fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
 /// The fixed 80/20 split used for sets without an official test part (see [`load_builtin`]).
 fn holdout_split(data: Dataset) -> Result<Splits> {
     let n = data.len();
-    let n_test = n.div_ceil(5);
-    let order: Vec<usize> = (0..n).collect();
-    let (train_idx, test_idx) = order.split_at(n - n_test);
+    let (test_idx, train_idx): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 == 4);
     Ok(Splits {
-        train: data.subset(train_idx),
-        test: data.subset(test_idx),
+        train: data.subset(&train_idx),
+        test: data.subset(&test_idx),
     })
 }
 
@@ -417,8 +415,8 @@ mod tests {
     #[test]
     fn digits_are_embedded_and_split_80_20() {
         let splits = load_builtin(DatasetName::Digits, None).unwrap();
-        assert_eq!(splits.train.len(), 1437);
-        assert_eq!(splits.test.len(), 360);
+        assert_eq!(splits.train.len(), 1438);
+        assert_eq!(splits.test.len(), 359);
         assert_eq!(splits.train.sample_shape, vec![1, 8, 8]);
         let max = splits.train.features.iter().cloned().fold(0.0, f32::max);
         assert_eq!(max, 16.0);
@@ -549,8 +547,8 @@ mod tests {
     fn real_diabetes_when_present() {
         let Some(dir) = shared_dir() else { return };
         let splits = load_builtin(DatasetName::Diabetes, Some(&dir)).unwrap();
-        assert_eq!(splits.train.len(), 353);
-        assert_eq!(splits.test.len(), 89);
+        assert_eq!(splits.train.len(), 354);
+        assert_eq!(splits.test.len(), 88);
         assert_eq!(splits.train.sample_shape, vec![10]);
         assert_eq!(splits.train.num_classes(), None);
         // Every row and target of the file ends up in exactly one part.

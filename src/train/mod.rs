@@ -1,6 +1,18 @@
-//! Training support: metrics and the per-epoch [`History`].
+//! Training: the fit loop, evaluation, metrics, history, checkpoints and callbacks (SPEC F8).
 
+mod batch;
+mod checkpoint;
+mod early_stopping;
+mod evaluate;
+mod fit;
 mod history;
 pub mod metrics;
+mod observer;
 
+pub use batch::{batch_inputs, batch_targets};
+pub use checkpoint::{Checkpoint, RunningTotals, TrainState};
+pub use early_stopping::{EarlyStoppingState, StopDecision};
+pub use evaluate::{Evaluation, batch_loss, evaluate, predict, predicted_classes};
+pub use fit::{FitConfig, FitOutcome, fit};
 pub use history::History;
+pub use observer::{Observer, Silent};

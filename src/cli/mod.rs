@@ -1,0 +1,106 @@
+//! Command-line parsing and dispatch (the binary's side: arguments, device, progress).
+
+mod compare;
+mod evaluate;
+mod predict;
+mod progress;
+mod summary;
+mod train;
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use burn::tensor::Device;
+use clap::{Args, Parser, Subcommand};
+use manabi::recipe::Recipe;
+
+/// Deep learning with fewer labels.
+#[derive(Parser, Debug)]
+#[command(name = "manabi", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a recipe (the default digits MLP when none is given) into a run folder.
+    Train(train::TrainArgs),
+    /// Evaluate a finished run on its test set.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Predict with a finished run on new inputs (CSV rows or an IDX image file).
+    Predict(predict::PredictArgs),
+    /// Print a recipe's model: layers, output shapes, parameter counts.
+    Summary(summary::SummaryArgs),
+    /// Lay the learning curves of several runs side by side in one PNG.
+    Compare(compare::CompareArgs),
+}
+
+/// Options shared by commands that read data or compute.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Folder holding the datasets (mnist/, fashion-mnist/, usps/, sklearn-diabetes/).
+    #[arg(long, env = "MANABI_DATA")]
+    data_dir: Option<PathBuf>,
+    /// Compute device: cpu (the Flex backend) or a GPU backend compiled in with a feature.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+impl Common {
+    fn device(&self) -> Result<Device> {
+        parse_device(&self.device)
+    }
+}
+
+fn parse_device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" | "flex" => Ok(Device::flex()),
+        #[cfg(feature = "vulkan")]
+        n if n.starts_with("vulkan") => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        other => bail!(
+            "unknown device '{other}': this build supports cpu{}{}",
+            if cfg!(feature = "vulkan") { ", vulkan" } else { "" },
+            if cfg!(feature = "wgpu") { ", wgpu" } else { "" }
+        ),
+    }
+}
+
+/// Reads a recipe file, or the built-in default when `path` is `None`.
+fn load_recipe(path: Option<&PathBuf>) -> Result<Recipe> {
+    Ok(match path {
+        Some(p) => Recipe::load(p)?,
+        None => Recipe::default_recipe(),
+    })
+}
+
+/// Runs the parsed command (no subcommand trains the default recipe).
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => train::run(train::TrainArgs::default()),
+        Some(Command::Train(a)) => train::run(a),
+        Some(Command::Evaluate(a)) => evaluate::run(a),
+        Some(Command::Predict(a)) => predict::run(a),
+        Some(Command::Summary(a)) => summary::run(a),
+        Some(Command::Compare(a)) => compare::run(a),
+    }
+}
+
+/// Panics are bugs: report them in one line, without a backtrace, and ask for a report.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{at}: {msg}\nThis is a bug in manabi; please report it with the command you ran.");
+    }));
+}

@@ -1,0 +1,95 @@
+//! `manabi train`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use manabi::run::{RunOptions, train_recipe};
+
+use super::progress::Progress;
+use super::{Common, load_recipe};
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Recipe file (TOML); the default digits MLP when omitted.
+    recipe: Option<PathBuf>,
+    /// Run folder (default: runs/<recipe name>, or a fresh runs/<name>-N when it exists).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a recipe value, e.g. --set training.epochs=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    set: Vec<String>,
+    /// Continue the run in the run folder from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl Default for TrainArgs {
+    fn default() -> Self {
+        Self {
+            recipe: None,
+            out: None,
+            set: Vec::new(),
+            resume: false,
+            common: Common {
+                data_dir: std::env::var_os("MANABI_DATA").map(PathBuf::from),
+                device: "cpu".into(),
+            },
+        }
+    }
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let recipe = load_recipe(args.recipe.as_ref())?.with_overrides(&args.set)?;
+    let out = match args.out {
+        Some(o) => o,
+        None if args.resume => PathBuf::from("runs").join(&recipe.name),
+        None => fresh_run_dir(&recipe.name),
+    };
+    let device = args.common.device()?;
+    eprintln!(
+        "manabi: training '{}' into {}{}",
+        recipe.name,
+        out.display(),
+        if args.resume { " (resuming)" } else { "" }
+    );
+    let opts = RunOptions {
+        data_dir: args.common.data_dir.clone(),
+        out,
+        resume: args.resume,
+    };
+    let mut progress = Progress::new();
+    let report = train_recipe(&recipe, &opts, &device, &mut progress)?;
+    println!("{}", report.summary);
+    if let Some(e) = report.stopped_at {
+        println!("early stopping at epoch {e}");
+    }
+    println!("test_loss: {:.4}", report.test.loss);
+    for (name, value) in &report.test.metrics {
+        println!("test_{name}: {value:.4}");
+    }
+    if let Some(b) = report.baseline_rmse {
+        println!("baseline (predict the training mean) rmse: {b:.4}");
+    }
+    println!(
+        "trained in {:.1}s; run folder: {}",
+        report.train_seconds,
+        report.dir.display()
+    );
+    Ok(())
+}
+
+/// `runs/<name>`, or `runs/<name>-2`, `-3`, ... when taken, so no run is ever overwritten.
+fn fresh_run_dir(name: &str) -> PathBuf {
+    let base = PathBuf::from("runs");
+    let first = base.join(name);
+    if !first.exists() {
+        return first;
+    }
+    (2..)
+        .map(|i| base.join(format!("{name}-{i}")))
+        .find(|p| !p.exists())
+        .expect("an unused folder name")
+}

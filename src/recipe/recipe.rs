@@ -1,0 +1,197 @@
+//! [`Recipe`]: the whole experiment, parsed from TOML with unknown keys and wrong types
+//! reported by name.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{DataSection, TrainingSection};
+use crate::model::SequentialConfig;
+use crate::optim::{OptimizerConfig, ScheduleConfig};
+use crate::{Error, Result};
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// An experiment: data, model, optimiser, schedule and training.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// Run name (also the default run-folder name).
+    pub name: String,
+    /// What the recipe is for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The one seed every split, shuffle, initialisation and dropout mask derives from.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// `[data]`.
+    pub data: DataSection,
+    /// `[model]`.
+    pub model: SequentialConfig,
+    /// `[optimizer]`.
+    pub optimizer: OptimizerConfig,
+    /// `[schedule]` (constant when absent).
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// `[training]`.
+    pub training: TrainingSection,
+}
+
+/// The recipe trained when none is named: an MLP on the embedded digits.
+pub const DEFAULT_RECIPE: &str = include_str!("../../recipes/digits_mlp.toml");
+
+impl Recipe {
+    /// Parses TOML text; `source_name` (a path or `<default>`) goes into errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Recipe> {
+        let recipe: Recipe = toml::from_str(text).map_err(|e| Error::Recipe {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+        recipe.validate().map_err(|e| Error::Recipe {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(recipe)
+    }
+
+    /// Reads and parses a recipe file.
+    pub fn load(path: &Path) -> Result<Recipe> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("reading", path, e))?;
+        Recipe::parse(&text, &path.display().to_string())
+    }
+
+    /// The built-in default recipe.
+    pub fn default_recipe() -> Recipe {
+        Recipe::parse(DEFAULT_RECIPE, "<default digits_mlp>").expect("the default recipe parses")
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<()> {
+        self.data.validate()?;
+        self.optimizer.validate()?;
+        self.schedule.validate()?;
+        self.training.validate()
+    }
+
+    /// The recipe as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a recipe always serialises")
+    }
+
+    /// Applies `key.path=value` overrides (the CLI's `--set`), e.g.
+    /// `training.epochs=2` or `optimizer.lr=0.01`. The value is read as TOML (number,
+    /// boolean, string, array), falling back to a plain string.
+    pub fn with_overrides(&self, overrides: &[String]) -> Result<Recipe> {
+        let mut doc = toml::Value::try_from(self).expect("a recipe always serialises");
+        for item in overrides {
+            let (path, raw) = item.split_once('=').ok_or_else(|| {
+                Error::invalid("--set", format!("expected key.path=value, got '{item}'"))
+            })?;
+            let value = parse_value(raw.trim());
+            set_path(&mut doc, path.trim(), value)?;
+        }
+        let text = toml::to_string(&doc).expect("a TOML value serialises");
+        Recipe::parse(&text, "<recipe with --set overrides>")
+    }
+}
+
+fn parse_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+fn set_path(doc: &mut toml::Value, path: &str, value: toml::Value) -> Result<()> {
+    let mut node = doc;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        node = match node {
+            toml::Value::Table(t) if last => {
+                t.insert(part.to_string(), value);
+                return Ok(());
+            }
+            toml::Value::Table(t) => t
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+            toml::Value::Array(a) => {
+                let idx: usize = part.parse().map_err(|_| {
+                    Error::invalid("--set", format!("'{part}' in '{path}' must be an index"))
+                })?;
+                let len = a.len();
+                let slot = a.get_mut(idx).ok_or_else(|| {
+                    Error::invalid("--set", format!("index {idx} in '{path}' is out of range (len {len})"))
+                })?;
+                if last {
+                    *slot = value;
+                    return Ok(());
+                }
+                slot
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "--set",
+                    format!("'{path}': '{part}' is inside a value that is not a table"),
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_recipe_in_the_folder_parses_and_round_trips() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let r = Recipe::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                let back = Recipe::parse(&r.to_toml(), "round trip").unwrap();
+                assert_eq!(r, back, "{}", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 8, "expected the recipes of the foundation issue, found {n}");
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_named() {
+        let base = DEFAULT_RECIPE;
+        let bad = base.replace("[training]", "[training]\nepochz = 3");
+        let err = Recipe::parse(&bad, "bad.toml").unwrap_err().to_string();
+        assert!(err.contains("bad.toml") && err.contains("epochz"), "{err}");
+        let bad = base.replace("batch_size = 32", "batch_size = \"big\"");
+        let err = Recipe::parse(&bad, "bad.toml").unwrap_err().to_string();
+        assert!(err.contains("batch_size"), "{err}");
+        let bad = base.replace("kind = \"adam\"", "kind = \"adamm\"");
+        let err = Recipe::parse(&bad, "bad.toml").unwrap_err().to_string();
+        assert!(err.contains("adamm"), "{err}");
+        let bad = base.replace("units = 64", "unitz = 64");
+        let err = Recipe::parse(&bad, "bad.toml").unwrap_err().to_string();
+        assert!(err.contains("unitz"), "{err}");
+    }
+
+    #[test]
+    fn overrides_change_nested_values_and_are_validated() {
+        let r = Recipe::default_recipe();
+        let o = r
+            .with_overrides(&["training.epochs=2".into(), "optimizer.lr=0.01".into()])
+            .unwrap();
+        assert_eq!(o.training.epochs, 2);
+        assert_eq!(o.optimizer.learning_rate(), 0.01);
+        let o = r.with_overrides(&["model.layers.1.units=7".into()]).unwrap();
+        assert!(o.to_toml().contains("units = 7"));
+        let err = r.with_overrides(&["training.epochs=0".into()]).unwrap_err();
+        assert!(err.to_string().contains("epochs"), "{err}");
+        assert!(r.with_overrides(&["training.epochz=2".into()]).is_err());
+        assert!(r.with_overrides(&["nonsense".into()]).is_err());
+    }
+}

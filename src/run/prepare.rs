@@ -1,0 +1,82 @@
+//! Loading a recipe's data: source, limits, validation split, preprocessing fitted on the
+//! training part only.
+
+use std::path::{Path, PathBuf};
+
+use crate::data::{CsvSpec, Dataset, Preprocessor, load_builtin, load_csv, validation_split};
+use crate::recipe::{CsvFiles, DataSection};
+use crate::{Error, Result};
+
+/// A recipe's data, ready for training.
+#[derive(Debug, Clone)]
+pub struct PreparedData {
+    /// Training samples (after the validation split and preprocessing).
+    pub train: Dataset,
+    /// Validation samples, when `validation_split > 0`.
+    pub val: Option<Dataset>,
+    /// Test samples.
+    pub test: Dataset,
+    /// The fitted preprocessing steps, in order.
+    pub preprocessors: Vec<Preprocessor>,
+}
+
+/// Loads and prepares the data a recipe describes; `data_dir` is where datasets live.
+pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<PreparedData> {
+    section.validate()?;
+    let (mut train, mut test) = load_raw(section, data_dir)?;
+    if let Some(n) = section.train_limit {
+        train = train.take(n);
+    }
+    if let Some(n) = section.test_limit {
+        test = test.take(n);
+    }
+    let (mut train, mut val) = if section.validation_split > 0.0 {
+        let (t, v) = validation_split(&train, section.validation_split)?;
+        (t, Some(v))
+    } else {
+        (train, None)
+    };
+    let mut preprocessors = Vec::with_capacity(section.preprocess.len());
+    for cfg in &section.preprocess {
+        let p = cfg.fit(&train)?;
+        p.transform(&mut train)?;
+        if let Some(v) = val.as_mut() {
+            p.transform(v)?;
+        }
+        p.transform(&mut test)?;
+        preprocessors.push(p);
+    }
+    Ok(PreparedData {
+        train,
+        val,
+        test,
+        preprocessors,
+    })
+}
+
+/// The training and test sets before any preprocessing.
+pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result<(Dataset, Dataset)> {
+    match (&section.dataset, &section.csv) {
+        (Some(name), _) => {
+            let s = load_builtin(*name, data_dir)?;
+            Ok((s.train, s.test))
+        }
+        (None, Some(csv)) => Ok((
+            load_csv(&spec(csv, &csv.train, data_dir))?,
+            load_csv(&spec(csv, &csv.test, data_dir))?,
+        )),
+        (None, None) => Err(Error::invalid("data", "no data source")),
+    }
+}
+
+fn spec(csv: &CsvFiles, path: &Path, data_dir: Option<&Path>) -> CsvSpec {
+    let resolved: PathBuf = match data_dir {
+        Some(dir) if path.is_relative() && !path.exists() => dir.join(path),
+        _ => path.to_path_buf(),
+    };
+    CsvSpec {
+        path: resolved,
+        label_column: csv.label_column.clone(),
+        task: csv.task,
+    }
+}

@@ -1,0 +1,266 @@
+//! Training a recipe into a run folder, and evaluating a finished run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+
+use super::files::{RunFiles, write_atomic};
+use super::prepare::{PreparedData, prepare_data};
+use crate::data::{Preprocessor, Targets};
+use crate::model::{Sequential, Summary};
+use crate::plot::{plot_confusion, plot_curves};
+use crate::recipe::Recipe;
+use crate::train::{Checkpoint, Evaluation, FitConfig, History, Observer, evaluate, fit};
+use crate::{Error, Result};
+
+/// Where a run reads data and writes its folder.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Folder holding the datasets (`None`: only embedded data works).
+    pub data_dir: Option<PathBuf>,
+    /// The run folder.
+    pub out: PathBuf,
+    /// Continue the run in `out` from its checkpoint.
+    pub resume: bool,
+}
+
+/// What a finished run measured.
+#[derive(Debug)]
+pub struct RunReport {
+    /// The run folder.
+    pub dir: PathBuf,
+    /// The model's layers and parameter counts.
+    pub summary: Summary,
+    /// Per-epoch log.
+    pub history: History,
+    /// Metrics on the test set.
+    pub test: Evaluation,
+    /// RMSE of always predicting the training mean (regression only).
+    pub baseline_rmse: Option<f64>,
+    /// Epoch at which early stopping ended training.
+    pub stopped_at: Option<usize>,
+    /// Wall time of training (this invocation).
+    pub train_seconds: f64,
+}
+
+/// Trains `recipe` into `opts.out`: recipe, weights, history, metrics and plots.
+///
+/// `device` is the compute device without autodiff (e.g. `Device::flex()`).
+pub fn train_recipe(
+    recipe: &Recipe,
+    opts: &RunOptions,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<RunReport> {
+    let files = RunFiles::new(&opts.out);
+    start_folder(recipe, &files, opts.resume)?;
+    let data = prepare_data(&recipe.data, opts.data_dir.as_deref())?;
+    let input_shape = data.train.sample_shape.clone();
+    check_outputs(recipe, &data)?;
+    let summary = recipe.model.summary(&recipe.name, &input_shape)?;
+    write_atomic(&files.summary(), summary.to_string().as_bytes())?;
+    save_preprocessors(&files, &data.preprocessors)?;
+    if let Some(names) = &data.train.class_names {
+        let json = serde_json::to_vec(names).expect("names serialise");
+        write_atomic(&files.dir.join("classes.json"), &json)?;
+    }
+
+    let train_device = device.clone().autodiff();
+    train_device.seed(recipe.seed);
+    let model = recipe.model.build(&input_shape, &train_device)?;
+    let cfg = FitConfig {
+        training: recipe.training.clone(),
+        optimizer: recipe.optimizer.clone(),
+        schedule: recipe.schedule.clone(),
+        seed: recipe.seed,
+        checkpoint: Some(Checkpoint::new(files.checkpoint())),
+        resume: opts.resume,
+    };
+    let started = Instant::now();
+    let outcome = fit(model, &data.train, data.val.as_ref(), &cfg, &train_device, observer)?;
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let model = outcome.model.valid();
+    save_model(&model, &files.model())?;
+    outcome.history.write_csv(files.history())?;
+    plot_curves(&outcome.history, &files.curves())?;
+
+    let test = evaluate(&model, &data.test, recipe.training.loss, 512, device)?;
+    let baseline_rmse = mean_baseline_rmse(&data);
+    write_metrics(&files, &test, baseline_rmse, &outcome.history, train_seconds)?;
+    if let Some(cm) = &test.confusion {
+        plot_confusion(cm, data.test.class_names.as_deref(), &files.confusion())?;
+    }
+    Ok(RunReport {
+        dir: files.dir.clone(),
+        summary,
+        history: outcome.history,
+        test,
+        baseline_rmse,
+        stopped_at: outcome.stopped_at,
+        train_seconds,
+    })
+}
+
+/// Re-evaluates a finished run on its test set.
+pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Result<Evaluation> {
+    let (recipe, model, _) = load_trained_model(dir, device)?;
+    let data = prepare_data(&recipe.data, data_dir)?;
+    evaluate(&model, &data.test, recipe.training.loss, 512, device)
+}
+
+/// The recipe, trained model and preprocessing of a finished run.
+pub fn load_trained_model(
+    dir: &Path,
+    device: &Device,
+) -> Result<(Recipe, Sequential, Vec<Preprocessor>)> {
+    let files = RunFiles::new(dir);
+    if !files.recipe().is_file() {
+        return Err(Error::invalid(
+            "run folder",
+            format!("{} has no recipe.toml: is it a manabi run folder?", dir.display()),
+        ));
+    }
+    let recipe = Recipe::load(&files.recipe())?;
+    let pre_path = files.preprocess();
+    let text = fs::read(&pre_path).map_err(|e| Error::io("reading", &pre_path, e))?;
+    let preprocessors: Vec<Preprocessor> =
+        serde_json::from_slice(&text).map_err(|e| Error::data(&pre_path, e.to_string()))?;
+    let shape_path = dir.join("input_shape.json");
+    let text = fs::read(&shape_path).map_err(|e| Error::io("reading", &shape_path, e))?;
+    let input_shape: Vec<usize> =
+        serde_json::from_slice(&text).map_err(|e| Error::data(&shape_path, e.to_string()))?;
+    let model_path = files.model();
+    if !model_path.is_file() {
+        return Err(Error::invalid(
+            "run folder",
+            format!(
+                "{} has no trained weights (model.bpk): the run did not finish; continue it with `manabi train {} --out {} --resume`",
+                dir.display(),
+                files.recipe().display(),
+                dir.display()
+            ),
+        ));
+    }
+    let model = recipe
+        .model
+        .build(&input_shape, device)?
+        .try_load_file(&model_path)
+        .map_err(|e| Error::Record {
+            path: model_path.clone(),
+            message: e.to_string(),
+        })?;
+    Ok((recipe, model, preprocessors))
+}
+
+fn start_folder(recipe: &Recipe, files: &RunFiles, resume: bool) -> Result<()> {
+    let dir = &files.dir;
+    if resume {
+        let saved = Recipe::load(&files.recipe()).map_err(|_| {
+            Error::invalid(
+                "--resume",
+                format!("{} holds no run to resume (no recipe.toml)", dir.display()),
+            )
+        })?;
+        if &saved != recipe {
+            return Err(Error::invalid(
+                "--resume",
+                format!(
+                    "the recipe differs from the one saved in {}; resume with the same recipe and --set values",
+                    files.recipe().display()
+                ),
+            ));
+        }
+        if !Checkpoint::new(files.checkpoint()).exists() {
+            return Err(Error::invalid(
+                "--resume",
+                format!("{} has no checkpoint yet", dir.display()),
+            ));
+        }
+        return Ok(());
+    }
+    if files.recipe().exists() {
+        return Err(Error::invalid(
+            "--out",
+            format!(
+                "{} already holds a run; continue it with --resume or choose another --out",
+                dir.display()
+            ),
+        ));
+    }
+    fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    write_atomic(&files.recipe(), recipe.to_toml().as_bytes())
+}
+
+fn check_outputs(recipe: &Recipe, data: &PreparedData) -> Result<()> {
+    let shapes = recipe.model.check(&data.train.sample_shape)?;
+    let outputs = shapes.last().map(|s| s[0]).unwrap_or(0);
+    let expected = match &data.train.targets {
+        Targets::Classes { num_classes, .. } if outputs == 1 && *num_classes == 2 => 1,
+        Targets::Classes { num_classes, .. } => *num_classes,
+        Targets::Regression { dims, .. } => *dims,
+    };
+    if outputs != expected {
+        let last = recipe.model.layers.len() - 1;
+        return Err(Error::Shape {
+            index: last,
+            layer: recipe.model.layers[last].kind().into(),
+            message: format!(
+                "the model outputs {outputs} values per sample but the data '{}' needs {expected}",
+                recipe.data.source_name()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn save_preprocessors(files: &RunFiles, pre: &[Preprocessor]) -> Result<()> {
+    let json = serde_json::to_vec(pre).expect("preprocessors serialise");
+    write_atomic(&files.preprocess(), &json)
+}
+
+fn save_model(model: &Sequential, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("bpk.tmp");
+    model.clone().save_file(&tmp).map_err(|e| Error::Record {
+        path: tmp.clone(),
+        message: e.to_string(),
+    })?;
+    fs::rename(&tmp, path).map_err(|e| Error::io("renaming", &tmp, e))?;
+    let shape = serde_json::to_vec(model.input_shape()).expect("shape serialises");
+    write_atomic(&path.with_file_name("input_shape.json"), &shape)
+}
+
+fn mean_baseline_rmse(data: &PreparedData) -> Option<f64> {
+    let (Targets::Regression { values: train, .. }, Targets::Regression { values: test, .. }) =
+        (&data.train.targets, &data.test.targets)
+    else {
+        return None;
+    };
+    let mean = train.iter().map(|&v| v as f64).sum::<f64>() / train.len().max(1) as f64;
+    let mse = test.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / test.len().max(1) as f64;
+    Some(mse.sqrt())
+}
+
+fn write_metrics(
+    files: &RunFiles,
+    test: &Evaluation,
+    baseline_rmse: Option<f64>,
+    history: &History,
+    train_seconds: f64,
+) -> Result<()> {
+    let mut map = serde_json::Map::new();
+    map.insert("test_loss".into(), test.loss.into());
+    for (name, value) in &test.metrics {
+        map.insert(format!("test_{name}"), (*value).into());
+    }
+    if let Some(b) = baseline_rmse {
+        map.insert("baseline_mean_rmse".into(), b.into());
+    }
+    map.insert("epochs".into(), history.len().into());
+    map.insert("train_seconds".into(), train_seconds.into());
+    let json = serde_json::to_vec_pretty(&serde_json::Value::Object(map)).expect("json");
+    write_atomic(&files.metrics(), &json)
+}

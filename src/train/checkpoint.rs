@@ -1,0 +1,187 @@
+//! Checkpoints: weights, optimiser state and loop position, written atomically so that a
+//! killed run can resume with `--resume` and a crash never leaves a half-written checkpoint.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use serde::{Deserialize, Serialize};
+
+use super::early_stopping::EarlyStoppingState;
+use super::history::History;
+use crate::model::Sequential;
+use crate::optim::ScheduleState;
+use crate::{Error, Result};
+
+/// Sums over the steps of the epoch in progress (for running averages).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct RunningTotals {
+    /// Sum of batch losses weighted by batch size.
+    pub loss_sum: f64,
+    /// Correct predictions (classification).
+    pub correct: u64,
+    /// Samples seen.
+    pub seen: u64,
+}
+
+impl RunningTotals {
+    /// Mean loss so far.
+    pub fn loss(&self) -> f64 {
+        self.loss_sum / self.seen.max(1) as f64
+    }
+
+    /// Accuracy so far.
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.seen.max(1) as f64
+    }
+}
+
+/// Where the training loop is.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct TrainState {
+    /// Completed epochs.
+    pub epochs_done: usize,
+    /// Steps done in the epoch in progress.
+    pub step_in_epoch: usize,
+    /// Steps done in all.
+    pub global_step: usize,
+    /// Running sums of the epoch in progress.
+    pub running: RunningTotals,
+    /// Per-epoch log so far.
+    pub history: History,
+    /// Learning-rate schedule state (absent before the first save).
+    pub schedule: Option<ScheduleState>,
+    /// Early-stopping state.
+    pub early: EarlyStoppingState,
+}
+
+/// A checkpoint folder inside a run folder.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    dir: PathBuf,
+}
+
+const MODEL: &str = "model.bpk";
+const OPTIM: &str = "optimizer.bpk";
+const STATE: &str = "state.json";
+
+impl Checkpoint {
+    /// The checkpoint at `dir` (e.g. `runs/x/checkpoint`).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut name = self.dir.file_name().unwrap_or_default().to_os_string();
+        name.push(suffix);
+        self.dir.with_file_name(name)
+    }
+
+    /// Writes a new checkpoint into a fresh folder, then swaps it in with renames.
+    pub fn save(&self, model: &Sequential, optim: &ModuleOptimizer, state: &TrainState) -> Result<()> {
+        let tmp = self.sibling(".tmp");
+        let old = self.sibling(".old");
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
+        }
+        fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+        model
+            .clone()
+            .save_file(tmp.join(MODEL))
+            .map_err(|e| Error::Record {
+                path: tmp.join(MODEL),
+                message: e.to_string(),
+            })?;
+        optim.save(tmp.join(OPTIM)).map_err(|e| Error::Record {
+            path: tmp.join(OPTIM),
+            message: e.to_string(),
+        })?;
+        let json = serde_json::to_vec_pretty(state).expect("state serialises");
+        fs::write(tmp.join(STATE), json).map_err(|e| Error::io("writing", tmp.join(STATE), e))?;
+        if self.dir.exists() {
+            if old.exists() {
+                fs::remove_dir_all(&old).map_err(|e| Error::io("removing", &old, e))?;
+            }
+            fs::rename(&self.dir, &old).map_err(|e| Error::io("renaming", &self.dir, e))?;
+        }
+        fs::rename(&tmp, &self.dir).map_err(|e| Error::io("renaming", &tmp, e))?;
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(|e| Error::io("removing", &old, e))?;
+        }
+        Ok(())
+    }
+
+    /// Saves the best epoch's weights beside the checkpoint (early stopping), atomically.
+    pub fn save_best(&self, model: &Sequential) -> Result<()> {
+        let path = self.sibling("-best.bpk");
+        let tmp = self.sibling("-best.bpk.tmp");
+        model.clone().save_file(&tmp).map_err(|e| Error::Record {
+            path: tmp.clone(),
+            message: e.to_string(),
+        })?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io("renaming", &tmp, e))
+    }
+
+    /// The best epoch's weights saved by [`save_best`](Self::save_best), loaded into a copy
+    /// of `model`.
+    pub fn load_best(&self, model: &Sequential) -> Result<Option<Sequential>> {
+        let path = self.sibling("-best.bpk");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        model
+            .clone()
+            .try_load_file(&path)
+            .map(Some)
+            .map_err(|e| Error::Record {
+                path,
+                message: e.to_string(),
+            })
+    }
+
+    /// Whether a complete checkpoint exists (also one left as `.old` by a crash mid-swap).
+    pub fn exists(&self) -> bool {
+        self.readable_dir().is_some()
+    }
+
+    fn readable_dir(&self) -> Option<PathBuf> {
+        [self.dir.clone(), self.sibling(".old")]
+            .into_iter()
+            .find(|d| d.join(STATE).is_file())
+    }
+
+    /// Loads the checkpoint into `model` and `optim` (built from the same recipe).
+    pub fn load(
+        &self,
+        model: Sequential,
+        optim: ModuleOptimizer,
+    ) -> Result<(Sequential, ModuleOptimizer, TrainState)> {
+        let dir = self.readable_dir().ok_or_else(|| {
+            Error::invalid(
+                "--resume",
+                format!("no checkpoint in {}", self.dir.display()),
+            )
+        })?;
+        let state_path = dir.join(STATE);
+        let text = fs::read(&state_path).map_err(|e| Error::io("reading", &state_path, e))?;
+        let state: TrainState = serde_json::from_slice(&text)
+            .map_err(|e| Error::data(&state_path, e.to_string()))?;
+        let model = model
+            .try_load_file(dir.join(MODEL))
+            .map_err(|e| Error::Record {
+                path: dir.join(MODEL),
+                message: e.to_string(),
+            })?;
+        let optim = optim.load(dir.join(OPTIM)).map_err(|e| Error::Record {
+            path: dir.join(OPTIM),
+            message: e.to_string(),
+        })?;
+        Ok((model, optim, state))
+    }
+}

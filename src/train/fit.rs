@@ -1,0 +1,246 @@
+//! The training loop (Keras' `fit`): minibatches, optimiser steps with a learning-rate
+//! schedule, validation, early stopping, checkpoints and resume.
+
+use std::time::Instant;
+
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Int, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::batch::{batch_inputs, batch_targets};
+use super::checkpoint::{Checkpoint, TrainState};
+use super::early_stopping::StopDecision;
+use super::evaluate::{batch_loss, evaluate};
+use super::history::History;
+use super::observer::Observer;
+use crate::data::{Dataset, Targets, shuffled_batches};
+use crate::losses::Target;
+use crate::model::Sequential;
+use crate::optim::{OptimizerConfig, ScheduleConfig};
+use crate::recipe::TrainingSection;
+use crate::{Error, Result};
+
+/// How to train.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    /// Loss, epochs, batch size, clipping, early stopping, checkpoint interval.
+    pub training: TrainingSection,
+    /// The optimiser.
+    pub optimizer: OptimizerConfig,
+    /// The learning-rate schedule.
+    pub schedule: ScheduleConfig,
+    /// Seed for shuffling and dropout.
+    pub seed: u64,
+    /// Where checkpoints go (`None`: no checkpoints, no resume).
+    pub checkpoint: Option<Checkpoint>,
+    /// Continue from the checkpoint instead of starting afresh.
+    pub resume: bool,
+}
+
+/// What [`fit`] returns.
+#[derive(Debug)]
+pub struct FitOutcome {
+    /// The trained model (the best epoch's when early stopping restores it).
+    pub model: Sequential,
+    /// One row per epoch.
+    pub history: History,
+    /// Epoch at which early stopping ended training.
+    pub stopped_at: Option<usize>,
+}
+
+/// Trains `model` on `train`, validating on `val` after each epoch.
+///
+/// `device` must have autodiff enabled (`Device::flex().autodiff()`).
+pub fn fit(
+    model: Sequential,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    cfg: &FitConfig,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<FitOutcome> {
+    let t = &cfg.training;
+    check_monitor(cfg, val)?;
+    if train.is_empty() {
+        return Err(Error::invalid("data", "the training set is empty"));
+    }
+    let steps_per_epoch = train.len().div_ceil(t.batch_size);
+    let mut schedule = cfg.schedule.build(
+        cfg.optimizer.learning_rate(),
+        t.epochs * steps_per_epoch,
+        steps_per_epoch,
+    );
+    let mut optim = cfg.optimizer.build(t.clip);
+    let mut model = model;
+    let mut state = TrainState::default();
+    let mut best: Option<Sequential> = None;
+    if cfg.resume {
+        let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
+            Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
+        })?;
+        let (m, o, s) = ckpt.load(model, optim)?;
+        (model, optim, state) = (m, o, s);
+        if let Some(s) = state.schedule.clone() {
+            schedule.restore(s);
+        }
+        best = ckpt.load_best(&model)?;
+        device.seed(cfg.seed.wrapping_add(state.global_step as u64));
+    }
+    let eval_device = device.clone().without_autodiff();
+    let mut stopped_at = None;
+    observer.on_train_begin(state.epochs_done + 1, t.epochs, steps_per_epoch);
+
+    for epoch in state.epochs_done + 1..=t.epochs {
+        let started = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(cfg.seed, epoch));
+        let batches = shuffled_batches(train.len(), t.batch_size, t.shuffle, &mut rng);
+        observer.on_epoch_begin(epoch, state.step_in_epoch);
+        for (step, idx) in batches.iter().enumerate().skip(state.step_in_epoch) {
+            let lr = schedule.lr(state.global_step);
+            let x = model.reshape_input(batch_inputs(train, idx, device));
+            let logits = model.forward_logits(x);
+            let target = batch_targets(train, idx, device);
+            let loss = batch_loss(&model, t.loss, logits.clone(), &target)?;
+            let loss_value = loss.clone().into_scalar::<f32>() as f64;
+            if !loss_value.is_finite() {
+                return Err(Error::NonFiniteLoss {
+                    epoch,
+                    step: step + 1,
+                    value: format!("{loss_value}"),
+                    checkpoint: cfg
+                        .checkpoint
+                        .as_ref()
+                        .map(|c| c.dir().to_path_buf())
+                        .unwrap_or_default(),
+                });
+            }
+            if let Target::Classes(labels) = &target {
+                state.running.correct += count_correct(logits, labels.clone());
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+
+            state.running.loss_sum += loss_value * idx.len() as f64;
+            state.running.seen += idx.len() as u64;
+            state.step_in_epoch = step + 1;
+            state.global_step += 1;
+            observer.on_step(epoch, step + 1, &running_logs(train, &state, lr));
+            let mid_epoch = state.step_in_epoch < batches.len();
+            if let Some(ckpt) = &cfg.checkpoint
+                && t.checkpoint_steps > 0
+                && mid_epoch
+                && state.step_in_epoch % t.checkpoint_steps == 0
+            {
+                state.schedule = Some(schedule.state().clone());
+                ckpt.save(&model, &optim, &state)?;
+            }
+        }
+
+        let mut logs = running_logs(train, &state, schedule.lr(state.global_step.saturating_sub(1)));
+        if let Some(val) = val.filter(|v| !v.is_empty()) {
+            let e = evaluate(&model, val, t.loss, t.batch_size.max(256), &eval_device)?;
+            logs.push(("val_loss", e.loss));
+            let key = match val.targets {
+                Targets::Classes { .. } => ("val_accuracy", e.metric("accuracy")),
+                Targets::Regression { .. } => ("val_rmse", e.metric("rmse")),
+            };
+            if let (name, Some(v)) = key {
+                logs.push((name, v));
+            }
+        }
+        logs.push(("seconds", started.elapsed().as_secs_f64()));
+        state.history.push_epoch(epoch, &logs);
+        observer.on_epoch_end(epoch, &logs);
+        let lookup = |name: &str| logs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        schedule.on_epoch_end(epoch - 1, &lookup)?;
+
+        let mut stop = false;
+        if let Some(es) = &t.early_stopping {
+            let value = lookup(&es.monitor).unwrap_or(f64::NAN);
+            match state.early.update(es, epoch, value) {
+                StopDecision::Improved if es.restore_best_weights => {
+                    best = Some(model.clone());
+                }
+                StopDecision::Stop => stop = true,
+                _ => {}
+            }
+        }
+        state.epochs_done = epoch;
+        state.step_in_epoch = 0;
+        state.running = Default::default();
+        state.schedule = Some(schedule.state().clone());
+        if let Some(ckpt) = &cfg.checkpoint {
+            ckpt.save(&model, &optim, &state)?;
+            if let Some(b) = &best {
+                ckpt.save_best(b)?;
+            }
+        }
+        if stop {
+            observer.on_early_stop(epoch, state.early.best_epoch);
+            stopped_at = Some(epoch);
+            break;
+        }
+    }
+    observer.on_train_end();
+    let restore = t
+        .early_stopping
+        .as_ref()
+        .is_some_and(|e| e.restore_best_weights);
+    let model = match best {
+        Some(b) if restore => b,
+        _ => model,
+    };
+    Ok(FitOutcome {
+        model,
+        history: state.history,
+        stopped_at,
+    })
+}
+
+/// A distinct, reproducible shuffle seed per epoch.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn running_logs(train: &Dataset, state: &TrainState, lr: f64) -> Vec<(&'static str, f64)> {
+    let mut logs = vec![("loss", state.running.loss())];
+    if matches!(train.targets, Targets::Classes { .. }) {
+        logs.push(("accuracy", state.running.accuracy()));
+    }
+    logs.push(("lr", lr));
+    logs
+}
+
+fn count_correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> u64 {
+    let [b, width] = logits.dims();
+    let pred = if width == 1 {
+        logits.greater_elem(0.0).int().reshape([b])
+    } else {
+        logits.argmax(1).reshape([b])
+    };
+    pred.equal(labels).int().sum().into_scalar::<i64>() as u64
+}
+
+fn check_monitor(cfg: &FitConfig, val: Option<&Dataset>) -> Result<()> {
+    let has_val = val.is_some_and(|v| !v.is_empty());
+    let monitors = cfg
+        .training
+        .early_stopping
+        .as_ref()
+        .map(|e| e.monitor.clone())
+        .into_iter()
+        .chain(match &cfg.schedule {
+            ScheduleConfig::ReduceOnPlateau { monitor, .. } => Some(monitor.clone()),
+            _ => None,
+        });
+    for m in monitors {
+        if m.starts_with("val_") && !has_val {
+            return Err(Error::invalid(
+                "monitor",
+                format!("'{m}' needs validation data: set data.validation_split (e.g. 0.1)"),
+            ));
+        }
+    }
+    Ok(())
+}
