@@ -264,6 +264,58 @@ impl Serialize for LayerConfig {
     }
 }
 
+/// Keras-like constructors for building models in Rust.
+impl LayerConfig {
+    /// `Dense(units, activation)` with Glorot-uniform weights and a bias.
+    pub fn dense(units: usize, activation: ActivationKind) -> Self {
+        LayerConfig::Dense {
+            units,
+            activation,
+            init: InitKind::default(),
+            bias: true,
+        }
+    }
+
+    /// `Conv2D(filters, (kernel, kernel), activation)` with stride 1 and valid padding.
+    pub fn conv2d(filters: usize, kernel: usize, activation: ActivationKind) -> Self {
+        LayerConfig::Conv2d {
+            filters,
+            kernel: Size2::Square(kernel),
+            stride: Size2::Square(1),
+            padding: Padding::Valid,
+            activation,
+            init: InitKind::default(),
+            bias: true,
+        }
+    }
+
+    /// `MaxPooling2D((pool, pool))`.
+    pub fn max_pool2d(pool: usize) -> Self {
+        LayerConfig::MaxPool2d {
+            pool: Size2::Square(pool),
+            stride: None,
+        }
+    }
+
+    /// `Flatten()`.
+    pub fn flatten() -> Self {
+        LayerConfig::Flatten {}
+    }
+
+    /// `Dropout(rate)`.
+    pub fn dropout(rate: f64) -> Self {
+        LayerConfig::Dropout { rate }
+    }
+
+    /// `BatchNormalization()` with Keras' defaults.
+    pub fn batch_norm() -> Self {
+        LayerConfig::BatchNorm {
+            momentum: bn_momentum(),
+            epsilon: bn_epsilon(),
+        }
+    }
+}
+
 impl LayerConfig {
     /// The recipe name of this layer's type, e.g. `"conv2d"`.
     pub fn kind(&self) -> &'static str {

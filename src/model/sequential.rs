@@ -35,6 +35,17 @@ pub struct Sequential {
 }
 
 impl SequentialConfig {
+    /// An empty model; add layers with [`add`](Self::add).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a layer (Keras' `model.add`).
+    pub fn add(mut self, layer: LayerConfig) -> Self {
+        self.layers.push(layer);
+        self
+    }
+
     /// Checks every layer's shape for a sample of `input_shape` (no batch axis) and returns
     /// what `model.summary()` would print, without allocating weights.
     pub fn check(&self, input_shape: &[usize]) -> Result<Vec<Vec<usize>>> {

@@ -162,6 +162,29 @@ fn default_adamw_weight_decay() -> f64 {
 }
 
 impl OptimizerConfig {
+    /// Adam with PyTorch's defaults and learning rate `lr` (Keras: `optimizer='adam'`).
+    pub fn adam(lr: f64) -> Self {
+        OptimizerConfig::Adam {
+            lr,
+            beta1: default_beta1(),
+            beta2: default_beta2(),
+            epsilon: default_epsilon(),
+            weight_decay: 0.0,
+        }
+    }
+
+    /// Plain SGD with learning rate `lr` and optional `momentum`.
+    pub fn sgd(lr: f64, momentum: f64) -> Self {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl OptimizerConfig {
     /// The recipe's name for this optimiser (`"sgd"`, `"adamw"`, ..).
     pub fn name(&self) -> &'static str {
         match self {

@@ -56,11 +56,12 @@ pub fn train_recipe(
     observer: &mut dyn Observer,
 ) -> Result<RunReport> {
     let files = RunFiles::new(&opts.out);
-    start_folder(recipe, &files, opts.resume)?;
+    // Everything that can fail on bad input is checked before the run folder is created.
     let data = prepare_data(&recipe.data, opts.data_dir.as_deref())?;
     let input_shape = data.train.sample_shape.clone();
     check_outputs(recipe, &data)?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
+    start_folder(recipe, &files, opts.resume)?;
     write_atomic(&files.summary(), summary.to_string().as_bytes())?;
     save_preprocessors(&files, &data.preprocessors)?;
     if let Some(names) = &data.train.class_names {

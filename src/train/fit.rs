@@ -15,7 +15,7 @@ use super::evaluate::{batch_loss, evaluate};
 use super::history::History;
 use super::observer::Observer;
 use crate::data::{Dataset, Targets, shuffled_batches};
-use crate::losses::Target;
+use crate::losses::{LossConfig, Target};
 use crate::model::Sequential;
 use crate::optim::{OptimizerConfig, ScheduleConfig};
 use crate::recipe::TrainingSection;
@@ -36,6 +36,29 @@ pub struct FitConfig {
     pub checkpoint: Option<Checkpoint>,
     /// Continue from the checkpoint instead of starting afresh.
     pub resume: bool,
+}
+
+impl FitConfig {
+    /// Keras' `compile(optimizer, loss)` + `fit(epochs, batch_size)`: shuffling on, no
+    /// schedule, clipping, early stopping or checkpoints.
+    pub fn new(loss: LossConfig, optimizer: OptimizerConfig, epochs: usize, batch_size: usize) -> Self {
+        Self {
+            training: TrainingSection {
+                loss,
+                epochs,
+                batch_size,
+                shuffle: true,
+                clip: None,
+                early_stopping: None,
+                checkpoint_steps: 0,
+            },
+            optimizer,
+            schedule: ScheduleConfig::default(),
+            seed: 42,
+            checkpoint: None,
+            resume: false,
+        }
+    }
 }
 
 /// What [`fit`] returns.

@@ -1,0 +1,348 @@
+//! End-to-end tests of the `manabi` binary: the default command, run folders, resume after a
+//! kill, and a clear error (no panic, no backtrace, exit code != 0) for each kind of bad input.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_manabi")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared datasets beside the repository (present on developer machines and in CI).
+fn datasets() -> Option<PathBuf> {
+    let d = repo().join("../shared/datasets");
+    if d.join("fashion-mnist").is_dir() {
+        Some(d)
+    } else {
+        eprintln!("skipping: {} not found", d.display());
+        None
+    }
+}
+
+fn manabi(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("MANABI_DATA")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// A failed run with a one-line error containing every needle and no panic.
+fn assert_clean_error(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success; stderr:\n{err}");
+    assert!(err.contains("error: "), "no error line:\n{err}");
+    for bad in ["panicked", "stack backtrace", "internal error", "RUST_BACKTRACE"] {
+        assert!(!err.contains(bad), "'{bad}' in stderr:\n{err}");
+    }
+    for n in needles {
+        assert!(err.contains(n), "'{n}' missing from:\n{err}");
+    }
+}
+
+fn metrics(run: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(run.join("metrics.json")).unwrap()).unwrap()
+}
+
+fn write(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = manabi(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = dir.path().join("runs/digits_mlp");
+    for f in [
+        "recipe.toml",
+        "model.bpk",
+        "history.csv",
+        "metrics.json",
+        "curves.png",
+        "confusion.png",
+        "summary.txt",
+        "preprocess.json",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let acc = metrics(&run)["test_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.95, "test accuracy {acc}");
+    let history = fs::read_to_string(run.join("history.csv")).unwrap();
+    assert!(history.starts_with("epoch,loss,accuracy,lr,val_loss,val_accuracy"), "{history}");
+    assert_eq!(history.lines().count(), 51);
+
+    // evaluate reproduces the test accuracy from the saved weights
+    let o = manabi(dir.path(), &["evaluate", "runs/digits_mlp"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("test_accuracy: {acc:.4}")), "{out} vs {acc}");
+
+    // a second default run goes to a fresh folder instead of overwriting
+    let o = manabi(dir.path(), &["train", "--set", "training.epochs=1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("runs/digits_mlp-2/metrics.json").is_file());
+
+    // predict on three raw digit rows (0..16 pixels), with a header line
+    let csv = dir.path().join("three.csv");
+    let mut f = fs::File::create(&csv).unwrap();
+    writeln!(f, "{}", (0..64).map(|i| format!("p{i}")).collect::<Vec<_>>().join(",")).unwrap();
+    let zero = "0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0";
+    for _ in 0..3 {
+        writeln!(f, "{zero}").unwrap();
+    }
+    drop(f);
+    let o = manabi(dir.path(), &["predict", "runs/digits_mlp", "three.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert!(rows[1].starts_with("0,0,"), "the first digit of the file is a 0: {out}");
+
+    // compare lays two runs' curves side by side
+    let o = manabi(
+        dir.path(),
+        &["compare", "runs/digits_mlp", "runs/digits_mlp-2", "--out", "cmp.png"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fs::read(dir.path().join("cmp.png")).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn summary_prints_the_seed_cnn_like_keras() {
+    let o = manabi(&repo(), &["summary", "recipes/fashion_mnist_cnn.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("(None, 16, 26, 26)"), "{out}");
+    assert!(out.contains("Total params: 108618"), "{out}");
+}
+
+#[test]
+fn missing_data_directory_lists_the_files_and_where_to_get_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = repo().join("recipes/fashion_mnist_cnn.toml");
+    let recipe = recipe.to_str().unwrap();
+    let o = manabi(dir.path(), &["train", recipe, "--data-dir", "/nonexistent/data"]);
+    assert_clean_error(
+        &o,
+        &["fashion-mnist/train-images-idx3-ubyte.gz", "/nonexistent/data", "--data-dir"],
+    );
+    let o = manabi(dir.path(), &["train", recipe]);
+    assert_clean_error(&o, &["MANABI_DATA"]);
+}
+
+/// A data folder whose `mnist/` files are replaced by `files`.
+fn fake_mnist(files: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("mnist");
+    fs::create_dir_all(&m).unwrap();
+    let idx_images = |n: u32| {
+        let mut v = vec![0, 0, 8, 3];
+        for d in [n, 2, 2] {
+            v.extend(d.to_be_bytes());
+        }
+        v.extend(vec![7u8; (n * 4) as usize]);
+        v
+    };
+    let idx_labels = |n: u32| {
+        let mut v = vec![0, 0, 8, 1];
+        v.extend(n.to_be_bytes());
+        v.extend(vec![1u8; n as usize]);
+        v
+    };
+    let defaults = [
+        ("train-images-idx3-ubyte.gz", idx_images(3)),
+        ("train-labels-idx1-ubyte.gz", idx_labels(3)),
+        ("t10k-images-idx3-ubyte.gz", idx_images(2)),
+        ("t10k-labels-idx1-ubyte.gz", idx_labels(2)),
+    ];
+    for (name, bytes) in defaults {
+        let bytes = files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.clone())
+            .unwrap_or(bytes);
+        fs::write(m.join(name), bytes).unwrap();
+    }
+    dir
+}
+
+fn mnist_recipe(dir: &Path) -> PathBuf {
+    let text = fs::read_to_string(repo().join("recipes/digits_mlp.toml"))
+        .unwrap()
+        .replace("dataset = \"digits\"", "dataset = \"mnist\"");
+    let p = dir.join("mnist.toml");
+    write(&p, &text);
+    p
+}
+
+#[test]
+fn truncated_non_idx_and_mismatched_files_are_named() {
+    let truncated = {
+        let mut v = vec![0, 0, 8, 3];
+        for d in [100u32, 28, 28] {
+            v.extend(d.to_be_bytes());
+        }
+        v.extend(vec![0u8; 50]);
+        v
+    };
+    let data = fake_mnist(&[("train-images-idx3-ubyte.gz", truncated)]);
+    let recipe = mnist_recipe(data.path());
+    let args = |d: &Path| {
+        vec![
+            "train".to_string(),
+            recipe.to_str().unwrap().to_string(),
+            "--data-dir".into(),
+            d.to_str().unwrap().to_string(),
+        ]
+    };
+    let run = |d: &Path| {
+        let a = args(d);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        manabi(data.path(), &a)
+    };
+    assert_clean_error(&run(data.path()), &["train-images-idx3-ubyte.gz"]);
+
+    let data = fake_mnist(&[("train-labels-idx1-ubyte.gz", b"hello, not an IDX file".to_vec())]);
+    assert_clean_error(&run(data.path()), &["train-labels-idx1-ubyte.gz"]);
+
+    let four_labels = {
+        let mut v = vec![0, 0, 8, 1];
+        v.extend(4u32.to_be_bytes());
+        v.extend([1, 2, 3, 4]);
+        v
+    };
+    let data = fake_mnist(&[("train-labels-idx1-ubyte.gz", four_labels)]);
+    assert_clean_error(&run(data.path()), &["3", "4", "train-images-idx3-ubyte.gz"]);
+}
+
+#[test]
+fn recipe_errors_name_the_key_and_the_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fs::read_to_string(repo().join("recipes/digits_mlp.toml")).unwrap();
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (base.replace("epochs = 50", "epochs = 50\nepochz = 2"), vec!["epochz"]),
+        (base.replace("batch_size = 32", "batch_size = \"big\""), vec!["batch_size"]),
+        (base.replace("units = 64", "unitz = 64"), vec!["unitz"]),
+        (
+            // a dense layer straight on the 8x8 image, before the flatten
+            base.replacen("type = \"flatten\"", "type = \"conv2d\"\nfilters = 4\nkernel = 9", 1),
+            vec!["layer 0 (conv2d)", "[1, 8, 8]"],
+        ),
+        (
+            base.replace("units = 10", "units = 7"),
+            vec!["outputs 7", "needs 10"],
+        ),
+        ("name = \"x\"\n[data\n".to_string(), vec!["bad.toml"]),
+    ];
+    for (text, needles) in cases {
+        let p = dir.path().join("bad.toml");
+        write(&p, &text);
+        let o = manabi(dir.path(), &["train", "bad.toml"]);
+        assert_clean_error(&o, &needles);
+    }
+    let o = manabi(dir.path(), &["train", "no-such-recipe.toml"]);
+    assert_clean_error(&o, &["no-such-recipe.toml"]);
+}
+
+#[test]
+fn nan_loss_stops_with_epoch_and_step_and_keeps_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = manabi(
+        dir.path(),
+        &[
+            "train",
+            "--out",
+            "nan",
+            "--set",
+            "optimizer={kind=\"sgd\", lr=1e30}",
+            "--set",
+            "training.checkpoint_steps=1",
+        ],
+    );
+    assert_clean_error(&o, &["epoch 1, step", "nan/checkpoint"]);
+    let state = dir.path().join("nan/checkpoint/state.json");
+    assert!(state.is_file(), "the last good checkpoint is kept");
+    assert!(!dir.path().join("nan/model.bpk").exists());
+}
+
+#[test]
+fn a_run_killed_mid_epoch_resumes_from_its_checkpoint() {
+    let Some(data) = datasets() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = repo().join("recipes/fashion_mnist_cnn.toml");
+    let mut args: Vec<String> = vec![
+        "train".into(),
+        recipe.to_str().unwrap().into(),
+        "--data-dir".into(),
+        data.to_str().unwrap().into(),
+        "--out".into(),
+        "run".into(),
+    ];
+    for s in [
+        "data.train_limit=3000",
+        "data.test_limit=1000",
+        "training.epochs=2",
+        "training.batch_size=100",
+        "training.checkpoint_steps=4",
+    ] {
+        args.push("--set".into());
+        args.push(s.into());
+    }
+    let mut child = Command::new(bin())
+        .args(&args)
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = dir.path().join("run/checkpoint/state.json");
+    let started = Instant::now();
+    loop {
+        if let Ok(text) = fs::read_to_string(&state) {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            if v["global_step"].as_u64().unwrap_or(0) >= 8 {
+                break;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dir.path().join("run/metrics.json").exists(), "killed before finishing");
+    let saved: serde_json::Value = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+    let done = saved["global_step"].as_u64().unwrap();
+    assert!(done < 60, "killed before the end, at step {done}");
+
+    args.push("--resume".into());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = manabi(dir.path(), &a);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("resuming"));
+    let history = fs::read_to_string(dir.path().join("run/history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+    let acc = metrics(&dir.path().join("run"))["test_accuracy"]
+        .as_f64()
+        .unwrap();
+    assert!(acc > 0.6, "2 epochs on 3000 images: {acc}");
+
+    // resuming a finished run's folder with another recipe is refused
+    args.push("--set".into());
+    args.push("training.epochs=3".into());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_clean_error(&manabi(dir.path(), &a), &["differs"]);
+}
