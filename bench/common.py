@@ -9,8 +9,9 @@ Data lives in ``$MANABI_DATASETS`` (default: ``/work/shared/datasets``, or
 Splits (identical to manabi's):
 
 * Fashion-MNIST / MNIST: the official 60,000 train / 10,000 test files.
-* sklearn digits (1797 rows, file order): train = first 1437, test = last 360.
-* sklearn diabetes (442 rows, file order): train = first 353, test = last 89.
+* sklearn digits (1797 rows): test = every fifth row (0-based rows 4, 9, 14, ...),
+  359 rows; train = the other 1438 rows; both in file order.
+* sklearn diabetes (442 rows): the same rule, 354 train / 88 test.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-DIGITS_TRAIN = 1437
-DIGITS_TEST = 360
-DIABETES_TRAIN = 353
-DIABETES_TEST = 89
+DIGITS_TRAIN = 1438
+DIGITS_TEST = 359
+DIABETES_TRAIN = 354
+DIABETES_TEST = 88
+
+
+def holdout_mask(n: int) -> np.ndarray:
+    """True for the test rows: every fifth row, as manabi's holdout split."""
+    return np.arange(n) % 5 == 4
 
 
 def datasets_dir() -> Path:
@@ -112,14 +118,11 @@ def load_digits_all():
 
 
 def load_digits():
-    """(x_train, y_train, x_test, y_test): first 1437 rows / last 360 rows."""
+    """(x_train, y_train, x_test, y_test): every fifth row is a test row."""
     x, y = load_digits_all()
-    return (
-        x[:DIGITS_TRAIN],
-        y[:DIGITS_TRAIN],
-        x[DIGITS_TRAIN:],
-        y[DIGITS_TRAIN:],
-    )
+    t = holdout_mask(len(x))
+    assert t.sum() == DIGITS_TEST
+    return x[~t], y[~t], x[t], y[t]
 
 
 def load_diabetes_all():
@@ -134,14 +137,11 @@ def load_diabetes_all():
 
 
 def load_diabetes():
-    """(x_train, y_train, x_test, y_test): first 353 rows / last 89 rows."""
+    """(x_train, y_train, x_test, y_test): every fifth row is a test row."""
     x, y = load_diabetes_all()
-    return (
-        x[:DIABETES_TRAIN],
-        y[:DIABETES_TRAIN],
-        x[DIABETES_TRAIN:],
-        y[DIABETES_TRAIN:],
-    )
+    t = holdout_mask(len(x))
+    assert t.sum() == DIABETES_TEST
+    return x[~t], y[~t], x[t], y[t]
 
 
 def standardise(x_train: np.ndarray, x_test: np.ndarray):

@@ -58,11 +58,20 @@ fn main() -> manabi::Result<()> {
     let loss = LossConfig::SparseCategoricalCrossentropy;
     let cfg = FitConfig::new(loss, OptimizerConfig::adam(1e-3), 5, 200);
     let trained = fit(model, &data.train, None, &cfg, &train_device, &mut Silent)?;
-    for (epoch, l) in trained.history.series("loss").unwrap_or(&[]).iter().enumerate() {
+    for (epoch, l) in trained
+        .history
+        .series("loss")
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         println!("epoch {}: loss {l:.4}", epoch + 1);
     }
 
     let test = evaluate(&trained.model, &data.test, loss, 512, &device)?;
-    println!("Test accuracy: {:.4}", test.metric("accuracy").unwrap_or(0.0));
+    println!(
+        "Test accuracy: {:.4}",
+        test.metric("accuracy").unwrap_or(0.0)
+    );
     Ok(())
 }

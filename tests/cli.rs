@@ -43,9 +43,17 @@ fn stderr(o: &Output) -> String {
 /// A failed run with a one-line error containing every needle and no panic.
 fn assert_clean_error(o: &Output, needles: &[&str]) {
     let err = stderr(o);
-    assert!(!o.status.success(), "expected failure, got success; stderr:\n{err}");
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr:\n{err}"
+    );
     assert!(err.contains("error: "), "no error line:\n{err}");
-    for bad in ["panicked", "stack backtrace", "internal error", "RUST_BACKTRACE"] {
+    for bad in [
+        "panicked",
+        "stack backtrace",
+        "internal error",
+        "RUST_BACKTRACE",
+    ] {
         assert!(!err.contains(bad), "'{bad}' in stderr:\n{err}");
     }
     for n in needles {
@@ -82,24 +90,51 @@ fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
     let acc = metrics(&run)["test_accuracy"].as_f64().unwrap();
     assert!(acc >= 0.95, "test accuracy {acc}");
     let history = fs::read_to_string(run.join("history.csv")).unwrap();
-    assert!(history.starts_with("epoch,loss,accuracy,lr,val_loss,val_accuracy"), "{history}");
+    assert!(
+        history.starts_with("epoch,loss,accuracy,lr,val_loss,val_accuracy"),
+        "{history}"
+    );
     assert_eq!(history.lines().count(), 51);
 
     // evaluate reproduces the test accuracy from the saved weights
     let o = manabi(dir.path(), &["evaluate", "runs/digits_mlp"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains(&format!("test_accuracy: {acc:.4}")), "{out} vs {acc}");
+    assert!(
+        out.contains(&format!("test_accuracy: {acc:.4}")),
+        "{out} vs {acc}"
+    );
 
     // a second default run goes to a fresh folder instead of overwriting
     let o = manabi(dir.path(), &["train", "--set", "training.epochs=1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("runs/digits_mlp-2/metrics.json").is_file());
 
+    // the same seed gives the same run, number for number
+    let o = manabi(dir.path(), &["train", "--set", "training.epochs=1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let losses = |run: &str| {
+        let h = fs::read_to_string(dir.path().join(run).join("history.csv")).unwrap();
+        let row: Vec<String> = h.lines().nth(1).unwrap().split(',').map(String::from).collect();
+        row[..row.len() - 1].to_vec() // all but the wall time
+    };
+    assert_eq!(losses("runs/digits_mlp-2"), losses("runs/digits_mlp-3"));
+    let o = manabi(dir.path(), &["train", "--set", "training.epochs=1", "--set", "seed=7"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(losses("runs/digits_mlp-2"), losses("runs/digits_mlp-4"));
+
     // predict on three raw digit rows (0..16 pixels), with a header line
     let csv = dir.path().join("three.csv");
     let mut f = fs::File::create(&csv).unwrap();
-    writeln!(f, "{}", (0..64).map(|i| format!("p{i}")).collect::<Vec<_>>().join(",")).unwrap();
+    writeln!(
+        f,
+        "{}",
+        (0..64)
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+    .unwrap();
     let zero = "0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0";
     for _ in 0..3 {
         writeln!(f, "{zero}").unwrap();
@@ -110,15 +145,28 @@ fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
     let out = String::from_utf8_lossy(&o.stdout);
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(rows.len(), 4, "{out}");
-    assert!(rows[1].starts_with("0,0,"), "the first digit of the file is a 0: {out}");
+    assert!(
+        rows[1].starts_with("0,0,"),
+        "the first digit of the file is a 0: {out}"
+    );
 
     // compare lays two runs' curves side by side
     let o = manabi(
         dir.path(),
-        &["compare", "runs/digits_mlp", "runs/digits_mlp-2", "--out", "cmp.png"],
+        &[
+            "compare",
+            "runs/digits_mlp",
+            "runs/digits_mlp-2",
+            "--out",
+            "cmp.png",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(fs::read(dir.path().join("cmp.png")).unwrap().starts_with(b"\x89PNG"));
+    assert!(
+        fs::read(dir.path().join("cmp.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
 }
 
 #[test]
@@ -135,10 +183,17 @@ fn missing_data_directory_lists_the_files_and_where_to_get_them() {
     let dir = tempfile::tempdir().unwrap();
     let recipe = repo().join("recipes/fashion_mnist_cnn.toml");
     let recipe = recipe.to_str().unwrap();
-    let o = manabi(dir.path(), &["train", recipe, "--data-dir", "/nonexistent/data"]);
+    let o = manabi(
+        dir.path(),
+        &["train", recipe, "--data-dir", "/nonexistent/data"],
+    );
     assert_clean_error(
         &o,
-        &["fashion-mnist/train-images-idx3-ubyte.gz", "/nonexistent/data", "--data-dir"],
+        &[
+            "fashion-mnist/train-images-idx3-ubyte.gz",
+            "/nonexistent/data",
+            "--data-dir",
+        ],
     );
     let o = manabi(dir.path(), &["train", recipe]);
     assert_clean_error(&o, &["MANABI_DATA"]);
@@ -216,7 +271,10 @@ fn truncated_non_idx_and_mismatched_files_are_named() {
     };
     assert_clean_error(&run(data.path()), &["train-images-idx3-ubyte.gz"]);
 
-    let data = fake_mnist(&[("train-labels-idx1-ubyte.gz", b"hello, not an IDX file".to_vec())]);
+    let data = fake_mnist(&[(
+        "train-labels-idx1-ubyte.gz",
+        b"hello, not an IDX file".to_vec(),
+    )]);
     assert_clean_error(&run(data.path()), &["train-labels-idx1-ubyte.gz"]);
 
     let four_labels = {
@@ -234,12 +292,22 @@ fn recipe_errors_name_the_key_and_the_layer() {
     let dir = tempfile::tempdir().unwrap();
     let base = fs::read_to_string(repo().join("recipes/digits_mlp.toml")).unwrap();
     let cases: Vec<(String, Vec<&str>)> = vec![
-        (base.replace("epochs = 50", "epochs = 50\nepochz = 2"), vec!["epochz"]),
-        (base.replace("batch_size = 32", "batch_size = \"big\""), vec!["batch_size"]),
+        (
+            base.replace("epochs = 50", "epochs = 50\nepochz = 2"),
+            vec!["epochz"],
+        ),
+        (
+            base.replace("batch_size = 32", "batch_size = \"big\""),
+            vec!["batch_size"],
+        ),
         (base.replace("units = 64", "unitz = 64"), vec!["unitz"]),
         (
             // a dense layer straight on the 8x8 image, before the flatten
-            base.replacen("type = \"flatten\"", "type = \"conv2d\"\nfilters = 4\nkernel = 9", 1),
+            base.replacen(
+                "type = \"flatten\"",
+                "type = \"conv2d\"\nfilters = 4\nkernel = 9",
+                1,
+            ),
             vec!["layer 0 (conv2d)", "[1, 8, 8]"],
         ),
         (
@@ -318,12 +386,18 @@ fn a_run_killed_mid_epoch_resumes_from_its_checkpoint() {
                 break;
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "no checkpoint appeared");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(!dir.path().join("run/metrics.json").exists(), "killed before finishing");
+    assert!(
+        !dir.path().join("run/metrics.json").exists(),
+        "killed before finishing"
+    );
     let saved: serde_json::Value = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
     let done = saved["global_step"].as_u64().unwrap();
     assert!(done < 60, "killed before the end, at step {done}");

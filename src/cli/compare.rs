@@ -14,7 +14,11 @@ pub struct CompareArgs {
     #[arg(required = true)]
     runs: Vec<PathBuf>,
     /// History columns to plot, one panel each.
-    #[arg(long, value_delimiter = ',', default_value = "loss,val_loss,val_accuracy")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "loss,val_loss,val_accuracy"
+    )]
     metrics: Vec<String>,
     /// Output PNG.
     #[arg(long, default_value = "compare.png")]
@@ -38,7 +42,10 @@ pub fn run(args: CompareArgs) -> Result<()> {
         .filter(|m| runs.iter().any(|(_, h)| h.series(m).is_some()))
         .collect();
     if metrics.is_empty() {
-        bail!("none of the metrics {:?} is in the runs' history.csv", args.metrics);
+        bail!(
+            "none of the metrics {:?} is in the runs' history.csv",
+            args.metrics
+        );
     }
     plot_compare(&runs, &metrics, &args.out)?;
     println!("wrote {}", args.out.display());

@@ -62,7 +62,11 @@ fn parse_device(name: &str) -> Result<Device> {
         "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
         other => bail!(
             "unknown device '{other}': this build supports cpu{}{}",
-            if cfg!(feature = "vulkan") { ", vulkan" } else { "" },
+            if cfg!(feature = "vulkan") {
+                ", vulkan"
+            } else {
+                ""
+            },
             if cfg!(feature = "wgpu") { ", wgpu" } else { "" }
         ),
     }
@@ -101,6 +105,8 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("error: internal error{at}: {msg}\nThis is a bug in manabi; please report it with the command you ran.");
+        eprintln!(
+            "error: internal error{at}: {msg}\nThis is a bug in manabi; please report it with the command you ran."
+        );
     }));
 }

@@ -57,7 +57,7 @@ impl Observer for Progress {
     fn on_step(&mut self, _epoch: usize, step: usize, logs: &[(&str, f64)]) {
         if let Some(bar) = &self.bar {
             bar.set_position(step as u64);
-            if step % 5 == 0 || step == self.steps {
+            if step.is_multiple_of(5) || step == self.steps {
                 bar.set_message(format_logs(logs));
             }
         }

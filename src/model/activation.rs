@@ -122,7 +122,9 @@ mod tests {
         kind.init(4, &device)
             .forward(x)
             .into_flat()
-            .into_data().try_to_vec::<f32>().unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
     }
 
     fn close(a: &[f32], b: &[f32]) {
@@ -135,21 +137,24 @@ mod tests {
     fn values_match_definitions() {
         let xs = [-2.0, -0.5, 0.0, 1.5];
         close(&run(ActivationKind::Relu, xs), &[0.0, 0.0, 0.0, 1.5]);
-        close(&run(ActivationKind::LeakyRelu, xs), &[-0.02, -0.005, 0.0, 1.5]);
+        close(
+            &run(ActivationKind::LeakyRelu, xs),
+            &[-0.02, -0.005, 0.0, 1.5],
+        );
         // PReLU starts at slope 0.25.
         close(&run(ActivationKind::Prelu, xs), &[-0.5, -0.125, 0.0, 1.5]);
         close(
             &run(ActivationKind::Sigmoid, xs),
-            &[0.11920292, 0.37754067, 0.5, 0.81757448],
+            &[0.119_202_92, 0.377_540_67, 0.5, 0.817_574_5],
         );
         close(
             &run(ActivationKind::Tanh, xs),
-            &[-0.96402758, -0.46211716, 0.0, 0.90514825],
+            &[-0.964_027_6, -0.462_117_16, 0.0, 0.905_148_25],
         );
         // torch.nn.functional.gelu(torch.tensor([-2., -.5, 0., 1.5]))
         close(
             &run(ActivationKind::Gelu, xs),
-            &[-0.04550026, -0.15426877, 0.0, 1.39978254],
+            &[-0.045_500_26, -0.154_268_77, 0.0, 1.399_782_5],
         );
         let sm = run(ActivationKind::Softmax, xs);
         close(&[sm.iter().sum::<f32>()], &[1.0]);

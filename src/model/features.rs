@@ -59,9 +59,13 @@ impl Features {
             Features::Image(x) => Features::Image(f.apply(x)),
         }
     }
+}
+
+impl std::ops::Add for Features {
+    type Output = Features;
 
     /// Element-wise sum of two activations of the same shape (skip connections).
-    pub fn add(self, other: Features) -> Features {
+    fn add(self, other: Features) -> Features {
         match (self, other) {
             (Features::Flat(a), Features::Flat(b)) => Features::Flat(a + b),
             (Features::Sequence(a), Features::Sequence(b)) => Features::Sequence(a + b),

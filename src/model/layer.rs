@@ -223,7 +223,9 @@ impl super::features::TensorFn for DropoutFn<'_> {
 }
 
 impl<'de> Deserialize<'de> for LayerConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let mut table = toml::Table::deserialize(deserializer)?;
         let kind = match table.remove("type") {
@@ -247,7 +249,10 @@ impl<'de> Deserialize<'de> for LayerConfig {
 }
 
 impl Serialize for LayerConfig {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
         let tagged = LayerConfig::serialize(self, serde_json::value::Serializer)
             .map_err(S::Error::custom)?;
@@ -370,10 +375,7 @@ impl LayerConfig {
                 if kh == 0 || kw == 0 || sh == 0 || sw == 0 || *filters == 0 {
                     return Err(bad("kernel, stride and filters must be positive".into()));
                 }
-                match (
-                    padding.output_len(h, kh, sh),
-                    padding.output_len(w, kw, sw),
-                ) {
+                match (padding.output_len(h, kh, sh), padding.output_len(w, kw, sw)) {
                     (Some(oh), Some(ow)) => Ok(vec![*filters, oh, ow]),
                     _ => Err(bad(format!(
                         "kernel {:?} is larger than the input {input:?} with valid padding; use padding = \"same\" or a smaller kernel",
@@ -388,10 +390,7 @@ impl LayerConfig {
                 if ph == 0 || pw == 0 || sh == 0 || sw == 0 {
                     return Err(bad("pool size and stride must be positive".into()));
                 }
-                match (
-                    Pool2d::output_len(h, ph, sh),
-                    Pool2d::output_len(w, pw, sw),
-                ) {
+                match (Pool2d::output_len(h, ph, sh), Pool2d::output_len(w, pw, sw)) {
                     (Some(oh), Some(ow)) => Ok(vec![c, oh, ow]),
                     _ => Err(bad(format!(
                         "pool window {:?} is larger than the input {input:?}",
@@ -422,9 +421,9 @@ impl LayerConfig {
             LayerConfig::Residual { layers, .. } => {
                 let mut shape = input.to_vec();
                 for (i, layer) in layers.iter().enumerate() {
-                    shape = layer.output_shape(i, &shape).map_err(|e| {
-                        bad(format!("inner layer {i}: {e}"))
-                    })?;
+                    shape = layer
+                        .output_shape(i, &shape)
+                        .map_err(|e| bad(format!("inner layer {i}: {e}")))?;
                 }
                 if shape != input && shape.len() != input.len() {
                     return Err(bad(format!(
@@ -437,7 +436,12 @@ impl LayerConfig {
     }
 
     /// Builds the layer for an `input` shape; returns it with its output shape.
-    pub fn build(&self, index: usize, input: &[usize], device: &Device) -> Result<(Layer, Vec<usize>)> {
+    pub fn build(
+        &self,
+        index: usize,
+        input: &[usize],
+        device: &Device,
+    ) -> Result<(Layer, Vec<usize>)> {
         let output = self.output_shape(index, input)?;
         let layer = match self {
             LayerConfig::Dense {
@@ -534,10 +538,13 @@ mod tests {
 
     #[test]
     fn parses_keras_like_layers_and_rejects_unknown_keys() {
-        let l = parse("type = \"conv2d\"\nfilters = 16\nkernel = 3\nactivation = \"relu\"").unwrap();
+        let l =
+            parse("type = \"conv2d\"\nfilters = 16\nkernel = 3\nactivation = \"relu\"").unwrap();
         assert_eq!(l.output_shape(0, &[1, 28, 28]).unwrap(), vec![16, 26, 26]);
-        let l = parse("type = \"conv2d\"\nfilters = 8\nkernel = [3, 5]\nstride = 2\npadding = \"same\"")
-            .unwrap();
+        let l = parse(
+            "type = \"conv2d\"\nfilters = 8\nkernel = [3, 5]\nstride = 2\npadding = \"same\"",
+        )
+        .unwrap();
         assert_eq!(l.output_shape(0, &[1, 28, 28]).unwrap(), vec![8, 14, 14]);
         let err = parse("type = \"dense\"\nunits = 3\nunitz = 4").unwrap_err();
         assert!(err.to_string().contains("unitz"), "{err}");
@@ -577,14 +584,26 @@ mod tests {
     fn every_layer_reports_its_output_shape() {
         let img = [16, 26, 26];
         let cases: Vec<(&str, Vec<usize>, Vec<usize>)> = vec![
-            ("type = \"max_pool2d\"\npool = 2", img.to_vec(), vec![16, 13, 13]),
-            ("type = \"avg_pool2d\"\npool = 2\nstride = 1", img.to_vec(), vec![16, 25, 25]),
+            (
+                "type = \"max_pool2d\"\npool = 2",
+                img.to_vec(),
+                vec![16, 13, 13],
+            ),
+            (
+                "type = \"avg_pool2d\"\npool = 2\nstride = 1",
+                img.to_vec(),
+                vec![16, 25, 25],
+            ),
             ("type = \"global_avg_pool\"", img.to_vec(), vec![16]),
             ("type = \"flatten\"", img.to_vec(), vec![16 * 26 * 26]),
             ("type = \"dropout\"\nrate = 0.5", vec![10], vec![10]),
             ("type = \"batch_norm\"", img.to_vec(), img.to_vec()),
             ("type = \"layer_norm\"", vec![7], vec![7]),
-            ("type = \"activation\"\nactivation = \"prelu\"", img.to_vec(), img.to_vec()),
+            (
+                "type = \"activation\"\nactivation = \"prelu\"",
+                img.to_vec(),
+                img.to_vec(),
+            ),
             ("type = \"maxout\"\nunits = 5\npieces = 3", vec![9], vec![5]),
             ("type = \"dense\"\nunits = 4", vec![9], vec![4]),
         ];
@@ -615,10 +634,16 @@ mod tests {
     fn shape_errors_name_the_layer_and_the_shapes() {
         let dense = parse("type = \"dense\"\nunits = 4").unwrap();
         let err = dense.output_shape(3, &[16, 5, 5]).unwrap_err().to_string();
-        assert!(err.contains("layer 3 (dense)") && err.contains("[16, 5, 5]"), "{err}");
+        assert!(
+            err.contains("layer 3 (dense)") && err.contains("[16, 5, 5]"),
+            "{err}"
+        );
         let conv = parse("type = \"conv2d\"\nfilters = 4\nkernel = 5").unwrap();
         let err = conv.output_shape(1, &[1, 3, 3]).unwrap_err().to_string();
-        assert!(err.contains("layer 1 (conv2d)") && err.contains("[1, 3, 3]"), "{err}");
+        assert!(
+            err.contains("layer 1 (conv2d)") && err.contains("[1, 3, 3]"),
+            "{err}"
+        );
         let err = conv.output_shape(0, &[64]).unwrap_err().to_string();
         assert!(err.contains("[64]"), "{err}");
         let drop = parse("type = \"dropout\"\nrate = 1.5").unwrap();

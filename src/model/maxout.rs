@@ -23,7 +23,13 @@ pub struct Maxout {
 
 impl Maxout {
     /// A new maxout layer.
-    pub fn new(d_input: usize, units: usize, pieces: usize, init: InitKind, device: &Device) -> Self {
+    pub fn new(
+        d_input: usize,
+        units: usize,
+        pieces: usize,
+        init: InitKind,
+        device: &Device,
+    ) -> Self {
         let mut linear = LinearConfig::new(d_input, units * pieces)
             .with_initializer(init.to_burn())
             .init(device);
@@ -55,14 +61,17 @@ mod tests {
         let device = Device::flex();
         let mut m = Maxout::new(2, 2, 3, InitKind::GlorotUniform, &device);
         // identity-like weights: piece values are chosen so each max is known
-        let w = Tensor::<1>::from_floats(
-            [1., 2., 3., -1., -2., -3., 0., 0., 0., 0., 0., 0.],
-            &device,
-        )
-        .reshape([2, 6]);
+        let w =
+            Tensor::<1>::from_floats([1., 2., 3., -1., -2., -3., 0., 0., 0., 0., 0., 0.], &device)
+                .reshape([2, 6]);
         m.linear.weight = Param::from_tensor(w);
         let x = Features::Flat(Tensor::<1>::from_floats([1.0, 5.0], &device).reshape([1, 2]));
-        let y: Vec<f32> = m.forward(x).into_flat().into_data().try_to_vec::<f32>().unwrap();
+        let y: Vec<f32> = m
+            .forward(x)
+            .into_flat()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         // pieces for unit 0: [1,2,3] -> 3 ; unit 1: [-1,-2,-3] -> -1
         assert_eq!(y, vec![3.0, -1.0]);
     }

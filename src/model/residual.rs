@@ -111,7 +111,7 @@ impl Residual {
         for layer in &self.body {
             y = layer.forward(y);
         }
-        self.activation.forward(y.add(skip))
+        self.activation.forward(y + skip)
     }
 }
 
@@ -130,7 +130,12 @@ mod tests {
         let block = Residual::build(0, &layers, ActivationKind::Linear, &[3], &device).unwrap();
         assert!(block.projection.is_none());
         let x = Features::Flat(Tensor::<1>::from_floats([1.0, -2.0, 3.0], &device).reshape([1, 3]));
-        let y: Vec<f32> = block.forward(x).into_flat().into_data().try_to_vec::<f32>().unwrap();
+        let y: Vec<f32> = block
+            .forward(x)
+            .into_flat()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_eq!(y, vec![2.0, -4.0, 6.0]);
     }
 
@@ -144,7 +149,8 @@ mod tests {
             .clone()
             .try_into()
             .unwrap();
-        let block = Residual::build(0, &layers, ActivationKind::Relu, &[4, 14, 14], &device).unwrap();
+        let block =
+            Residual::build(0, &layers, ActivationKind::Relu, &[4, 14, 14], &device).unwrap();
         assert!(block.projection.is_some());
         let x = Features::Image(Tensor::zeros([2, 4, 14, 14], &device));
         assert_eq!(block.forward(x).dims(), vec![2, 8, 7, 7]);

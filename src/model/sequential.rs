@@ -41,6 +41,7 @@ impl SequentialConfig {
     }
 
     /// Appends a layer (Keras' `model.add`).
+    #[allow(clippy::should_implement_trait)] // named after Keras, not `+`
     pub fn add(mut self, layer: LayerConfig) -> Self {
         self.layers.push(layer);
         self
@@ -106,12 +107,14 @@ impl SequentialConfig {
                 format!("{kind}_{n}")
             };
             *n += 1;
+            // Burn counts running statistics as parameters; Keras lists them apart.
+            let fixed = non_trainable(cfg, &shape, &out);
             rows.push(LayerSummary {
                 name,
                 kind: kind.to_string(),
                 output_shape: out.clone(),
-                trainable: layer.num_params(),
-                non_trainable: non_trainable(cfg, &out),
+                trainable: layer.num_params() - fixed,
+                non_trainable: fixed,
             });
             shape = out;
         }
@@ -124,16 +127,19 @@ impl SequentialConfig {
 }
 
 /// Batch-norm running mean and variance, which Keras lists as non-trainable parameters.
-fn non_trainable(cfg: &LayerConfig, out: &[usize]) -> usize {
+fn non_trainable(cfg: &LayerConfig, input: &[usize], out: &[usize]) -> usize {
     match cfg {
         LayerConfig::BatchNorm { .. } => 2 * out[0],
-        LayerConfig::Residual { layers, .. } => layers
-            .iter()
-            .filter(|l| matches!(l, LayerConfig::BatchNorm { .. }))
-            .count()
-            .max(0)
-            * 2
-            * out[0],
+        LayerConfig::Residual { layers, .. } => {
+            let mut shape = input.to_vec();
+            let mut total = 0;
+            for (i, layer) in layers.iter().enumerate() {
+                let next = layer.output_shape(i, &shape).unwrap_or_default();
+                total += non_trainable(layer, &shape, &next);
+                shape = next;
+            }
+            total
+        }
         _ => 0,
     }
 }
@@ -141,7 +147,8 @@ fn non_trainable(cfg: &LayerConfig, out: &[usize]) -> usize {
 /// Moves a final softmax/sigmoid out of the layer stack.
 fn split_output_activation(layers: &[LayerConfig]) -> (Vec<LayerConfig>, ActivationKind) {
     let mut layers = layers.to_vec();
-    let is_output = |a: &ActivationKind| matches!(a, ActivationKind::Softmax | ActivationKind::Sigmoid);
+    let is_output =
+        |a: &ActivationKind| matches!(a, ActivationKind::Softmax | ActivationKind::Sigmoid);
     match layers.last_mut() {
         Some(LayerConfig::Dense { activation, .. }) if is_output(activation) => {
             let out = *activation;
@@ -259,6 +266,19 @@ mod tests {
     }
 
     #[test]
+    fn batch_norm_counts_like_keras() {
+        // Keras: BatchNormalization on 16 channels has 64 parameters, 32 of them trainable.
+        let cfg: SequentialConfig = toml::from_str(
+            "[[layers]]\ntype = \"batch_norm\"\n[[layers]]\ntype = \"flatten\"",
+        )
+        .unwrap();
+        let s = cfg.summary("bn", &[16, 2, 2]).unwrap();
+        assert_eq!(s.layers[0].trainable, 32);
+        assert_eq!(s.layers[0].non_trainable, 32);
+        assert_eq!(s.total_params(), 64);
+    }
+
+    #[test]
     fn softmax_is_kept_out_of_the_logits() {
         let device = Device::flex();
         let model = seed_cnn().build(&[1, 28, 28], &device).unwrap();
@@ -275,6 +295,9 @@ mod tests {
         let cfg: SequentialConfig =
             toml::from_str("[[layers]]\ntype = \"conv2d\"\nfilters = 2\nkernel = 3").unwrap();
         let err = cfg.check(&[1, 8, 8]).unwrap_err().to_string();
-        assert!(err.contains("layer 0 (conv2d)") && err.contains("[2, 6, 6]"), "{err}");
+        assert!(
+            err.contains("layer 0 (conv2d)") && err.contains("[2, 6, 6]"),
+            "{err}"
+        );
     }
 }

@@ -53,9 +53,18 @@ fn shape_str(shape: &[usize]) -> String {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rule = "-".repeat(68);
-        writeln!(f, "Model: \"{}\"  input {}", self.name, shape_str(&self.input_shape))?;
+        writeln!(
+            f,
+            "Model: \"{}\"  input {}",
+            self.name,
+            shape_str(&self.input_shape)
+        )?;
         writeln!(f, "{rule}")?;
-        writeln!(f, "{:<30}{:<26}{:>12}", "Layer (type)", "Output Shape", "Param #")?;
+        writeln!(
+            f,
+            "{:<30}{:<26}{:>12}",
+            "Layer (type)", "Output Shape", "Param #"
+        )?;
         writeln!(f, "{}", "=".repeat(68))?;
         for l in &self.layers {
             writeln!(

@@ -2,11 +2,11 @@
 //! artefact (recipe, weights, history, metrics, plots) written into one folder.
 
 mod files;
-mod prepare;
 mod predict;
+mod prepare;
 mod train_run;
 
 pub use files::{RunFiles, write_atomic};
-pub use prepare::{PreparedData, prepare_data};
 pub use predict::{Predictions, load_inputs, predict_run};
+pub use prepare::{PreparedData, prepare_data};
 pub use train_run::{RunOptions, RunReport, evaluate_run, load_trained_model, train_recipe};

@@ -59,7 +59,10 @@ fn raw_input_shape(model_input: &[usize], pre: &[crate::data::Preprocessor]) -> 
 
 /// Reads inputs without labels, checking they have `sample_shape` values per row.
 pub fn load_inputs(path: &Path, sample_shape: &[usize]) -> Result<Dataset> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let sample_len: usize = sample_shape.iter().product();
     let (features, n) = if name.contains("ubyte") {
         let (pixels, [count, rows, cols]) = read_idx_images(path)?;
@@ -87,7 +90,8 @@ pub fn load_inputs(path: &Path, sample_shape: &[usize]) -> Result<Dataset> {
 
 fn read_csv_rows(path: &Path, sample_len: usize) -> Result<(Vec<f32>, usize)> {
     let bytes = read_maybe_gzip(path)?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::data(path, format!("not UTF-8: {e}")))?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| Error::data(path, format!("not UTF-8: {e}")))?;
     let mut features = Vec::new();
     let mut n = 0;
     for (i, line) in text.lines().enumerate() {
@@ -95,8 +99,12 @@ fn read_csv_rows(path: &Path, sample_len: usize) -> Result<(Vec<f32>, usize)> {
         if line.is_empty() {
             continue;
         }
-        let cells: Vec<&str> = line.split([',', ' ', '\t']).filter(|c| !c.is_empty()).collect();
-        let parsed: std::result::Result<Vec<f32>, _> = cells.iter().map(|c| c.parse::<f32>()).collect();
+        let cells: Vec<&str> = line
+            .split([',', ' ', '\t'])
+            .filter(|c| !c.is_empty())
+            .collect();
+        let parsed: std::result::Result<Vec<f32>, _> =
+            cells.iter().map(|c| c.parse::<f32>()).collect();
         match parsed {
             Err(_) if i == 0 => continue, // header
             Err(e) => return Err(Error::data(path, format!("line {}: {e}", i + 1))),

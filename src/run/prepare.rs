@@ -55,7 +55,10 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
 }
 
 /// The training and test sets before any preprocessing.
-pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result<(Dataset, Dataset)> {
+pub(crate) fn load_raw(
+    section: &DataSection,
+    data_dir: Option<&Path>,
+) -> Result<(Dataset, Dataset)> {
     match (&section.dataset, &section.csv) {
         (Some(name), _) => {
             let s = load_builtin(*name, data_dir)?;

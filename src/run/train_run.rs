@@ -81,7 +81,14 @@ pub fn train_recipe(
         resume: opts.resume,
     };
     let started = Instant::now();
-    let outcome = fit(model, &data.train, data.val.as_ref(), &cfg, &train_device, observer)?;
+    let outcome = fit(
+        model,
+        &data.train,
+        data.val.as_ref(),
+        &cfg,
+        &train_device,
+        observer,
+    )?;
     let train_seconds = started.elapsed().as_secs_f64();
 
     let model = outcome.model.valid();
@@ -91,7 +98,13 @@ pub fn train_recipe(
 
     let test = evaluate(&model, &data.test, recipe.training.loss, 512, device)?;
     let baseline_rmse = mean_baseline_rmse(&data);
-    write_metrics(&files, &test, baseline_rmse, &outcome.history, train_seconds)?;
+    write_metrics(
+        &files,
+        &test,
+        baseline_rmse,
+        &outcome.history,
+        train_seconds,
+    )?;
     if let Some(cm) = &test.confusion {
         plot_confusion(cm, data.test.class_names.as_deref(), &files.confusion())?;
     }
@@ -122,7 +135,10 @@ pub fn load_trained_model(
     if !files.recipe().is_file() {
         return Err(Error::invalid(
             "run folder",
-            format!("{} has no recipe.toml: is it a manabi run folder?", dir.display()),
+            format!(
+                "{} has no recipe.toml: is it a manabi run folder?",
+                dir.display()
+            ),
         ));
     }
     let recipe = Recipe::load(&files.recipe())?;
@@ -241,7 +257,8 @@ fn mean_baseline_rmse(data: &PreparedData) -> Option<f64> {
         return None;
     };
     let mean = train.iter().map(|&v| v as f64).sum::<f64>() / train.len().max(1) as f64;
-    let mse = test.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / test.len().max(1) as f64;
+    let mse =
+        test.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / test.len().max(1) as f64;
     Some(mse.sqrt())
 }
 

@@ -30,7 +30,10 @@ pub fn batch_targets(data: &Dataset, indices: &[usize], device: &Device) -> Targ
             for &i in indices {
                 v.extend_from_slice(&values[i * dims..(i + 1) * dims]);
             }
-            Target::Dense(Tensor::from_data(TensorData::new(v, [indices.len(), *dims]), device))
+            Target::Dense(Tensor::from_data(
+                TensorData::new(v, [indices.len(), *dims]),
+                device,
+            ))
         }
     }
 }
@@ -52,10 +55,16 @@ mod tests {
         )
         .unwrap();
         let x = batch_inputs(&data, &[2, 0], &device);
-        assert_eq!(x.into_data().try_to_vec::<f32>().unwrap(), vec![20., 21., 0., 1.]);
+        assert_eq!(
+            x.into_data().try_to_vec::<f32>().unwrap(),
+            vec![20., 21., 0., 1.]
+        );
         match batch_targets(&data, &[2, 0], &device) {
             Target::Classes(y) => {
-                assert_eq!(y.into_data().convert::<i64>().try_to_vec::<i64>().unwrap(), vec![2, 0])
+                assert_eq!(
+                    y.into_data().convert::<i64>().try_to_vec::<i64>().unwrap(),
+                    vec![2, 0]
+                )
             }
             Target::Dense(_) => panic!("expected classes"),
         }

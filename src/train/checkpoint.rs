@@ -84,7 +84,12 @@ impl Checkpoint {
     }
 
     /// Writes a new checkpoint into a fresh folder, then swaps it in with renames.
-    pub fn save(&self, model: &Sequential, optim: &ModuleOptimizer, state: &TrainState) -> Result<()> {
+    pub fn save(
+        &self,
+        model: &Sequential,
+        optim: &ModuleOptimizer,
+        state: &TrainState,
+    ) -> Result<()> {
         let tmp = self.sibling(".tmp");
         let old = self.sibling(".old");
         if tmp.exists() {
@@ -170,8 +175,8 @@ impl Checkpoint {
         })?;
         let state_path = dir.join(STATE);
         let text = fs::read(&state_path).map_err(|e| Error::io("reading", &state_path, e))?;
-        let state: TrainState = serde_json::from_slice(&text)
-            .map_err(|e| Error::data(&state_path, e.to_string()))?;
+        let state: TrainState =
+            serde_json::from_slice(&text).map_err(|e| Error::data(&state_path, e.to_string()))?;
         let model = model
             .try_load_file(dir.join(MODEL))
             .map_err(|e| Error::Record {

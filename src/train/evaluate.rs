@@ -5,10 +5,10 @@ use burn::tensor::{Device, Tensor};
 
 use super::batch::{batch_inputs, batch_targets};
 use super::metrics::{ConfusionMatrix, RegressionReport, regression_report, roc_auc};
+use crate::Result;
 use crate::data::{Dataset, Targets, sequential_batches};
 use crate::losses::{LossConfig, OutputActivation};
 use crate::model::{ActivationKind, Sequential, TensorFn};
-use crate::Result;
 
 /// Everything measured on one dataset.
 #[derive(Debug, Clone)]
@@ -27,7 +27,10 @@ pub struct Evaluation {
 impl Evaluation {
     /// A metric by name.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -54,7 +57,12 @@ pub fn predict(model: &Sequential, data: &Dataset, batch_size: usize, device: &D
         let idx: Vec<usize> = range.collect();
         let x = model.reshape_input(batch_inputs(data, &idx, device));
         let y = model.forward(x);
-        out.extend(y.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 outputs"));
+        out.extend(
+            y.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("f32 outputs"),
+        );
     }
     out
 }
@@ -80,7 +88,12 @@ pub fn evaluate(
         let l = batch_loss(&model, loss, logits.clone(), &target)?;
         loss_sum += l.into_scalar::<f32>() as f64 * idx.len() as f64;
         let y = model.output_activation().apply(logits);
-        outputs.extend(y.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 outputs"));
+        outputs.extend(
+            y.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("f32 outputs"),
+        );
     }
     let loss_mean = loss_sum / data.len().max(1) as f64;
     Ok(match &data.targets {
@@ -164,7 +177,10 @@ mod tests {
 
     #[test]
     fn argmax_and_binary_threshold() {
-        assert_eq!(predicted_classes(&[0.1, 0.7, 0.2, 0.5, 0.2, 0.3], 3), vec![1, 0]);
+        assert_eq!(
+            predicted_classes(&[0.1, 0.7, 0.2, 0.5, 0.2, 0.3], 3),
+            vec![1, 0]
+        );
         assert_eq!(predicted_classes(&[0.2, 0.9, 0.5], 1), vec![0, 1, 1]);
     }
 

@@ -41,7 +41,12 @@ pub struct FitConfig {
 impl FitConfig {
     /// Keras' `compile(optimizer, loss)` + `fit(epochs, batch_size)`: shuffling on, no
     /// schedule, clipping, early stopping or checkpoints.
-    pub fn new(loss: LossConfig, optimizer: OptimizerConfig, epochs: usize, batch_size: usize) -> Self {
+    pub fn new(
+        loss: LossConfig,
+        optimizer: OptimizerConfig,
+        epochs: usize,
+        batch_size: usize,
+    ) -> Self {
         Self {
             training: TrainingSection {
                 loss,
@@ -160,7 +165,11 @@ pub fn fit(
             }
         }
 
-        let mut logs = running_logs(train, &state, schedule.lr(state.global_step.saturating_sub(1)));
+        let mut logs = running_logs(
+            train,
+            &state,
+            schedule.lr(state.global_step.saturating_sub(1)),
+        );
         if let Some(val) = val.filter(|v| !v.is_empty()) {
             let e = evaluate(&model, val, t.loss, t.batch_size.max(256), &eval_device)?;
             logs.push(("val_loss", e.loss));

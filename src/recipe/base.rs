@@ -123,7 +123,10 @@ fn set_path(doc: &mut toml::Value, path: &str, value: toml::Value) -> Result<()>
                 })?;
                 let len = a.len();
                 let slot = a.get_mut(idx).ok_or_else(|| {
-                    Error::invalid("--set", format!("index {idx} in '{path}' is out of range (len {len})"))
+                    Error::invalid(
+                        "--set",
+                        format!("index {idx} in '{path}' is out of range (len {len})"),
+                    )
                 })?;
                 if last {
                     *slot = value;
@@ -159,7 +162,10 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 8, "expected the recipes of the foundation issue, found {n}");
+        assert!(
+            n >= 8,
+            "expected the recipes of the foundation issue, found {n}"
+        );
     }
 
     #[test]
@@ -187,7 +193,9 @@ mod tests {
             .unwrap();
         assert_eq!(o.training.epochs, 2);
         assert_eq!(o.optimizer.learning_rate(), 0.01);
-        let o = r.with_overrides(&["model.layers.1.units=7".into()]).unwrap();
+        let o = r
+            .with_overrides(&["model.layers.1.units=7".into()])
+            .unwrap();
         assert!(o.to_toml().contains("units = 7"));
         let err = r.with_overrides(&["training.epochs=0".into()]).unwrap_err();
         assert!(err.to_string().contains("epochs"), "{err}");
