@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def versions(v: dict) -> str:
-    order = ("torch", "tensorflow", "keras", "numpy")
+    order = ("manabi", "burn", "torch", "tensorflow", "keras", "numpy")
     return ", ".join(f"{k} {v[k]}" for k in order if k in v)
 
 
