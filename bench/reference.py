@@ -9,7 +9,8 @@ Works (see bench/README.md for the exact definitions):
 
 The PyTorch models are built to match the Keras ones as closely as the two
 libraries allow: Glorot-uniform kernels and zero biases (Keras' defaults,
-not PyTorch's), Adam eps=1e-7, Adagrad initial accumulator 0.1 / eps 1e-7,
+not PyTorch's), Adam eps=1e-7 (resnet: the recipe's PyTorch-default 1e-8),
+Adagrad initial accumulator 0.1 / eps 1e-7,
 BatchNorm momentum 0.99 (torch momentum=0.01) / eps 1e-3, TensorFlow-style
 asymmetric "same" padding for the stride-2 convolution, Keras'
 validation_split semantics (last 10% of rows, before shuffling), and the
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shlex
@@ -52,9 +54,31 @@ CONFIG = {
                            "adagrad": dict(name="adagrad", lr=0.05),
                            "adam": dict(name="adam", lr=1e-3),
                        }),
-    "resnet": dict(epochs=8, batch_size=128, validation_split=0.0,
-                   optimizer=dict(name="adam", lr=1e-3)),
+    # recipes/fashion_mnist_resnet.toml: Adam with PyTorch's defaults (betas 0.9/0.999,
+    # eps 1e-8) and a per-step cosine from lr down to 0 over all training steps.
+    "resnet": dict(epochs=6, batch_size=128, validation_split=0.0,
+                   optimizer=dict(name="adam", lr=2e-3, betas=(0.9, 0.999), eps=1e-8),
+                   schedule=dict(kind="cosine", min_lr=0.0, per="step",
+                                 formula="lr(s) = min_lr + (lr - min_lr) * (1 + cos(pi * s / T)) / 2, "
+                                         "s = 0-based global step, T = epochs * ceil(train_rows / batch_size)")),
 }
+
+# What each work's model is, recorded in the JSON (only where it has changed over time).
+MODEL_DESC = {
+    "resnet": ("recipes/fashion_mnist_resnet.toml: Conv(16,3x3,same,no bias,he_normal) -> BN -> ReLU "
+               "-> MaxPool2 -> Res(16) -> Conv(32,3x3,stride 2,same,no bias,he_normal) -> BN -> ReLU "
+               "-> Res(32) -> Flatten(1568) -> Dense(128,relu,he_normal) -> Dropout(0.3) "
+               "-> Dense(10,softmax,glorot_uniform); Res(c)(x) = ReLU(x + BN(Conv(ReLU(BN(Conv(x)))))) "
+               "with Conv(c,3x3,same,no bias,he_normal); BN momentum 0.99 eps 1e-3; "
+               "he_normal = untruncated N(0, 2/fan_in)"),
+}
+
+
+def cosine_lr(base: float, min_lr: float, step: int, total: int) -> float:
+    """manabi's cosine schedule (src/optim/schedule.rs), no warm-up."""
+    progress = min(step / max(total, 1), 1.0)
+    return min_lr + (base - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
 
 EVAL_BATCH = 1000
 
@@ -166,7 +190,7 @@ def torch_setup(args):
     settings = {"torch_num_threads": torch.get_num_threads(),
                 "torch_num_interop_threads": torch.get_num_interop_threads(),
                 "init": args.torch_init,
-                "adam_eps": 1e-7,
+                "adam_eps": CONFIG[args.work].get("optimizer", {}).get("eps", 1e-7),
                 "adagrad": "initial_accumulator_value=0.1, eps=1e-7",
                 "batchnorm": "momentum=0.01 (Keras 0.99), eps=1e-3",
                 "dtype": "float32",
@@ -208,12 +232,16 @@ def torch_build(work: str, args):
         def bn(c):
             return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
 
+        def conv(cin, cout, stride=1):
+            return nn.Conv2d(cin, cout, 3, stride=stride, padding=1 if stride == 1 else 0,
+                             bias=False)
+
         class Residual(nn.Module):
             def __init__(self, c):
                 super().__init__()
-                self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+                self.conv1 = conv(c, c)
                 self.bn1 = bn(c)
-                self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+                self.conv2 = conv(c, c)
                 self.bn2 = bn(c)
 
             def forward(self, x):
@@ -222,20 +250,29 @@ def torch_build(work: str, args):
                 return torch.relu(x + y)
 
         model = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1, bias=False), bn(32), nn.ReLU(),
-            nn.MaxPool2d(2),                                   # 28 -> 14
-            Residual(32),
+            conv(1, 16), bn(16), nn.ReLU(),                    # 28x28x16
+            nn.MaxPool2d(2),                                   # -> 14x14
+            Residual(16),
             # TensorFlow "same" padding for stride 2 on 14x14: pad 0 before,
             # 1 after (torch's symmetric padding=1 would shift the grid).
             nn.ZeroPad2d((0, 1, 0, 1)),
-            nn.Conv2d(32, 64, 3, stride=2, bias=False), bn(64), nn.ReLU(),  # -> 7
-            Residual(64),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+            conv(16, 32, stride=2), bn(32), nn.ReLU(),         # -> 7x7x32
+            Residual(32),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(),
+            nn.Dropout(0.3),
+            nn.Linear(128, 10),  # softmax folded into the cross-entropy
         )
     else:
         raise ValueError(work)
     if args.torch_init == "keras":
         torch_keras_init(model)
+        if work == "resnet":
+            # the recipe's init = "he_normal" (every conv, and the 128-unit dense);
+            # manabi (Burn's KaimingNormal) draws an untruncated N(0, 2 / fan_in).
+            for m in model.modules():
+                if isinstance(m, nn.Conv2d) or (isinstance(m, nn.Linear)
+                                                and m.out_features == 128):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
     if work in ("fashion_cnn", "resnet"):
         # NHWC is faster for these small convolutions on CPU (and is Keras' layout).
         model = model.to(memory_format=torch.channels_last)
@@ -247,7 +284,8 @@ def torch_optimizer(cfg: dict, params):
 
     name = cfg["name"]
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-7)
+        return torch.optim.Adam(params, lr=cfg["lr"], betas=tuple(cfg.get("betas", (0.9, 0.999))),
+                                eps=cfg.get("eps", 1e-7))
     if name == "sgd":
         return torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.0))
     if name == "adagrad":
@@ -296,7 +334,8 @@ def torch_to_tensors(xtr, ytr, xte, yte, work):
 
 
 def torch_fit(model, opt, xtr, ytr, epochs, batch_size, seed, regression=False,
-              val=None, tag=""):
+              val=None, tag="", lr_at=None):
+    """lr_at(step) -> learning rate for the 0-based global step (None: constant)."""
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -304,6 +343,7 @@ def torch_fit(model, opt, xtr, ytr, epochs, batch_size, seed, regression=False,
     rng = np.random.default_rng(seed)
     n = len(xtr)
     per_epoch = []
+    step = 0
     model.train()
     t_start = time.perf_counter()
     for epoch in range(epochs):
@@ -313,6 +353,9 @@ def torch_fit(model, opt, xtr, ytr, epochs, batch_size, seed, regression=False,
         for i in range(0, n, batch_size):
             idx = perm[i:i + batch_size]
             xb, yb = xtr[idx], ytr[idx]
+            if lr_at is not None:
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step)
             opt.zero_grad(set_to_none=True)
             out = model(xb)
             if regression:
@@ -321,12 +364,15 @@ def torch_fit(model, opt, xtr, ytr, epochs, batch_size, seed, regression=False,
                 loss = F.cross_entropy(out, yb)
             loss.backward()
             opt.step()
+            step += 1
             sum_loss += loss.item() * len(idx)
             if not regression:
                 sum_correct += (out.detach().argmax(1) == yb).sum().item()
         rec = {"epoch": epoch + 1, "loss": sum_loss / n}
         if not regression:
             rec["accuracy"] = sum_correct / n
+        if lr_at is not None:
+            rec["lr_last_step"] = opt.param_groups[0]["lr"]
         if val is not None:
             vl, va = torch_evaluate(model, val[0], val[1], regression)
             rec["val_loss"] = vl
@@ -381,8 +427,14 @@ def run_torch(args, cfg):
     model = torch_build(work, args)
     result["parameters"] = sum(p.numel() for p in model.parameters())
     opt = torch_optimizer(cfg["optimizer"], model.parameters())
+    lr_at = None
+    if "schedule" in cfg:
+        total = cfg["epochs"] * math.ceil(len(xtr) / cfg["batch_size"])
+        base, min_lr = cfg["optimizer"]["lr"], cfg["schedule"]["min_lr"]
+        lr_at = lambda step: cosine_lr(base, min_lr, step, total)  # noqa: E731
+        result["schedule_total_steps"] = total
     per_epoch, secs = torch_fit(model, opt, xtr, ytr, cfg["epochs"], cfg["batch_size"],
-                                args.seed, regression=regression, val=val)
+                                args.seed, regression=regression, val=val, lr_at=lr_at)
     result.update(train_seconds=secs, per_epoch=per_epoch)
     if regression:
         _, pred = torch_evaluate(model, xte, yte, True)
@@ -465,9 +517,14 @@ def keras_build(keras, work: str):
             layers.Dense(1),
         ])
     if work == "resnet":
+        # manabi's he_normal is an untruncated normal (Keras' "he_normal" truncates).
+        def he():
+            return keras.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal")
+
         def conv_bn(x, c, stride=1):
-            x = layers.Conv2D(c, 3, strides=stride, padding="same", use_bias=False)(x)
-            return layers.BatchNormalization()(x)
+            x = layers.Conv2D(c, 3, strides=stride, padding="same", use_bias=False,
+                              kernel_initializer=he())(x)
+            return layers.BatchNormalization(momentum=0.99, epsilon=1e-3)(x)
 
         def residual(x, c):
             y = layers.ReLU()(conv_bn(x, c))
@@ -475,21 +532,32 @@ def keras_build(keras, work: str):
             return layers.ReLU()(layers.Add()([x, y]))
 
         inp = keras.Input((28, 28, 1))
-        x = layers.ReLU()(conv_bn(inp, 32))
+        x = layers.ReLU()(conv_bn(inp, 16))
         x = layers.MaxPooling2D(2)(x)
+        x = residual(x, 16)
+        x = layers.ReLU()(conv_bn(x, 32, stride=2))
         x = residual(x, 32)
-        x = layers.ReLU()(conv_bn(x, 64, stride=2))
-        x = residual(x, 64)
-        x = layers.GlobalAveragePooling2D()(x)
+        x = layers.Flatten()(x)
+        x = layers.Dense(128, activation="relu", kernel_initializer=he())(x)
+        x = layers.Dropout(0.3)(x)
         out = layers.Dense(10, activation="softmax")(x)
         return keras.Model(inp, out)
     raise ValueError(work)
 
 
-def keras_optimizer(keras, cfg: dict):
+def keras_optimizer(keras, cfg: dict, schedule=None, total_steps=None):
     name = cfg["name"]
+    lr = cfg["lr"]
+    if schedule is not None:
+        assert schedule["kind"] == "cosine", schedule
+        # decayed(s) = (1 - alpha) * (1 + cos(pi * min(s, T) / T)) / 2 + alpha, with s the
+        # optimizer's 0-based iteration count: the same per-step cosine as manabi's.
+        lr = keras.optimizers.schedules.CosineDecay(
+            cfg["lr"], decay_steps=total_steps, alpha=schedule["min_lr"] / cfg["lr"])
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate=cfg["lr"])
+        b1, b2 = cfg.get("betas", (0.9, 0.999))
+        return keras.optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2,
+                                     epsilon=cfg.get("eps", 1e-7))
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate=cfg["lr"], momentum=cfg.get("momentum", 0.0))
     if name == "adagrad":
@@ -552,7 +620,11 @@ def run_keras(args, cfg):
 
     model = keras_build(keras, work)
     result["parameters"] = int(model.count_params())
-    model.compile(optimizer=keras_optimizer(keras, cfg["optimizer"]),
+    total = None
+    if "schedule" in cfg:
+        total = cfg["epochs"] * math.ceil((len(xtr) - n_val) / cfg["batch_size"])
+        result["schedule_total_steps"] = total
+    model.compile(optimizer=keras_optimizer(keras, cfg["optimizer"], cfg.get("schedule"), total),
                   loss="mse" if regression else cls_loss,
                   metrics=[] if regression else ["accuracy"])
     per_epoch, secs = keras_fit(keras, model, xtr, ytr, cfg["epochs"], cfg["batch_size"], vs)
@@ -597,6 +669,10 @@ def main(argv=None):
     }
     if "optimizer" in cfg:
         result["optimizer"] = cfg["optimizer"]
+    if "schedule" in cfg:
+        result["schedule"] = cfg["schedule"]
+    if args.work in MODEL_DESC:
+        result["model"] = MODEL_DESC[args.work]
     for key in ("test_accuracy", "test_rmse", "test_r2", "baseline_mean_rmse",
                 "test_loss", "train_seconds"):
         if key in body:

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What we were doing ("reading", "writing", "renaming").
         action: &'static str,
@@ -69,8 +69,7 @@ pub enum Error {
     },
     /// The loss became NaN or infinite.
     #[error(
-        "the loss became {value} at epoch {epoch}, step {step}; training stopped. The last good checkpoint is kept in {}. Try a smaller learning rate or gradient clipping.",
-        checkpoint.display()
+        "the loss became {value} at epoch {epoch}, step {step}; training stopped (last good checkpoint: {checkpoint}). Try a smaller learning rate or gradient clipping."
     )]
     NonFiniteLoss {
         /// Epoch (1-based).
@@ -79,8 +78,8 @@ pub enum Error {
         step: usize,
         /// The value seen ("NaN" or "inf").
         value: String,
-        /// Folder holding the last good checkpoint.
-        checkpoint: PathBuf,
+        /// Folder holding the last good checkpoint, or a note that there is none.
+        checkpoint: String,
     },
     /// Saving or loading model weights failed.
     #[error("weights {}: {message}", path.display())]

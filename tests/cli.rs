@@ -115,11 +115,20 @@ fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
     assert!(o.status.success(), "{}", stderr(&o));
     let losses = |run: &str| {
         let h = fs::read_to_string(dir.path().join(run).join("history.csv")).unwrap();
-        let row: Vec<String> = h.lines().nth(1).unwrap().split(',').map(String::from).collect();
+        let row: Vec<String> = h
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .map(String::from)
+            .collect();
         row[..row.len() - 1].to_vec() // all but the wall time
     };
     assert_eq!(losses("runs/digits_mlp-2"), losses("runs/digits_mlp-3"));
-    let o = manabi(dir.path(), &["train", "--set", "training.epochs=1", "--set", "seed=7"]);
+    let o = manabi(
+        dir.path(),
+        &["train", "--set", "training.epochs=1", "--set", "seed=7"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_ne!(losses("runs/digits_mlp-2"), losses("runs/digits_mlp-4"));
 

@@ -60,14 +60,24 @@ fn parse_device(name: &str) -> Result<Device> {
         n if n.starts_with("vulkan") => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
         #[cfg(feature = "wgpu")]
         "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        #[cfg(feature = "cuda")]
+        n if n.starts_with("cuda") => {
+            let index = n.strip_prefix("cuda:").unwrap_or("0").parse::<usize>()?;
+            Ok(Device::cuda(index))
+        }
         other => bail!(
-            "unknown device '{other}': this build supports cpu{}{}",
+            "unknown device '{other}': this build supports cpu{}{}{}",
             if cfg!(feature = "vulkan") {
                 ", vulkan"
             } else {
                 ""
             },
-            if cfg!(feature = "wgpu") { ", wgpu" } else { "" }
+            if cfg!(feature = "wgpu") { ", wgpu" } else { "" },
+            if cfg!(feature = "cuda") {
+                ", cuda:N"
+            } else {
+                ""
+            }
         ),
     }
 }

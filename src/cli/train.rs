@@ -83,6 +83,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
 /// `runs/<name>`, or `runs/<name>-2`, `-3`, ... when taken, so no run is ever overwritten.
 fn fresh_run_dir(name: &str) -> PathBuf {
+    // The recipe name becomes one folder name: no separators, no "..".
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.as_str();
     let base = PathBuf::from("runs");
     let first = base.join(name);
     if !first.exists() {

@@ -102,6 +102,56 @@ pub fn load_csv(spec: &CsvSpec) -> Result<Dataset> {
     Ok(data)
 }
 
+/// Gives `test` the class numbering of `train` (files read apart number their classes
+/// apart): string labels are mapped by name, integer labels must exist in training.
+pub fn align_classes(train: &Dataset, test: &mut Dataset, test_path: &Path) -> Result<()> {
+    let (
+        Targets::Classes {
+            num_classes: train_k,
+            ..
+        },
+        Targets::Classes {
+            labels,
+            num_classes,
+        },
+    ) = (&train.targets, &mut test.targets)
+    else {
+        return Ok(());
+    };
+    match (&train.class_names, &test.class_names) {
+        (Some(train_names), Some(test_names)) => {
+            for l in labels.iter_mut() {
+                let name = &test_names[*l as usize];
+                *l = train_names.iter().position(|n| n == name).ok_or_else(|| {
+                    Error::data(
+                        test_path,
+                        format!("class '{name}' does not occur in the training file"),
+                    )
+                })? as u32;
+            }
+        }
+        (None, None) => {
+            if let Some(bad) = labels.iter().find(|&&l| l as usize >= *train_k) {
+                return Err(Error::data(
+                    test_path,
+                    format!(
+                        "class {bad} does not occur in the training file (classes 0..{train_k})"
+                    ),
+                ));
+            }
+        }
+        _ => {
+            return Err(Error::data(
+                test_path,
+                "the labels are names in one file and integers in the other",
+            ));
+        }
+    }
+    *num_classes = *train_k;
+    test.class_names = train.class_names.clone();
+    Ok(())
+}
+
 /// Integer labels are used as they are; otherwise the sorted distinct strings are numbered.
 fn class_targets(raw: &[(u64, String)]) -> (Targets, Option<Vec<String>>) {
     let ints: Option<Vec<u32>> = raw.iter().map(|(_, s)| s.parse::<u32>().ok()).collect();
@@ -180,6 +230,31 @@ mod tests {
             }
         );
         assert_eq!(data.class_names.unwrap(), ["setosa", "virginica"]);
+    }
+
+    #[test]
+    fn test_files_take_the_training_class_numbering() {
+        let dir = tempfile::tempdir().unwrap();
+        let train_path = dir.path().join("train.csv");
+        std::fs::write(&train_path, "x,y\n1,ant\n2,bee\n3,cat\n").unwrap();
+        let test_path = dir.path().join("test.csv");
+        std::fs::write(&test_path, "x,y\n4,cat\n5,cat\n").unwrap();
+        let train = load_csv(&spec(train_path, "y", CsvTask::Classification)).unwrap();
+        let mut test = load_csv(&spec(test_path.clone(), "y", CsvTask::Classification)).unwrap();
+        align_classes(&train, &mut test, &test_path).unwrap();
+        assert_eq!(
+            test.targets,
+            Targets::Classes {
+                labels: vec![2, 2],
+                num_classes: 3
+            }
+        );
+        std::fs::write(&test_path, "x,y\n4,dog\n").unwrap();
+        let mut test = load_csv(&spec(test_path.clone(), "y", CsvTask::Classification)).unwrap();
+        let err = align_classes(&train, &mut test, &test_path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dog") && err.contains("test.csv"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod split;
 
 pub use batches::{sequential_batches, shuffled_batches};
 pub use builtin::{DatasetName, Splits, load_builtin};
-pub use csv_table::{CsvSpec, CsvTask, load_csv};
+pub use csv_table::{CsvSpec, CsvTask, align_classes, load_csv};
 pub use dataset::{Dataset, Targets};
 pub use gzip::read_maybe_gzip;
 pub use idx::{read_idx_images, read_idx_labels};

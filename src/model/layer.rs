@@ -349,6 +349,10 @@ impl LayerConfig {
             message,
         };
         match self {
+            LayerConfig::Dense { units: 0, .. } | LayerConfig::Maxout { units: 0, .. } => {
+                Err(bad("units must be at least 1".into()))
+            }
+            LayerConfig::Maxout { pieces: 0, .. } => Err(bad("pieces must be at least 1".into())),
             LayerConfig::Dense { units, .. } => match input {
                 [_] => Ok(vec![*units]),
                 [t, _] => Ok(vec![*t, *units]),
@@ -410,13 +414,17 @@ impl LayerConfig {
                 Ok(input.to_vec())
             }
             LayerConfig::BatchNorm { momentum, epsilon } => {
-                if !(0.0..=1.0).contains(momentum) || *epsilon <= 0.0 {
+                let epsilon_ok = epsilon.is_finite() && *epsilon > 0.0;
+                if !(0.0..=1.0).contains(momentum) || !epsilon_ok {
                     return Err(bad(format!(
                         "momentum must be in [0, 1] and epsilon > 0, got {momentum} and {epsilon}"
                     )));
                 }
                 Ok(input.to_vec())
             }
+            LayerConfig::LayerNorm { epsilon } if !(epsilon.is_finite() && *epsilon > 0.0) => Err(
+                bad(format!("epsilon must be finite and > 0, got {epsilon}")),
+            ),
             LayerConfig::LayerNorm { .. } | LayerConfig::Activation { .. } => Ok(input.to_vec()),
             LayerConfig::Residual { layers, .. } => {
                 let mut shape = input.to_vec();
@@ -425,9 +433,9 @@ impl LayerConfig {
                         .output_shape(i, &shape)
                         .map_err(|e| bad(format!("inner layer {i}: {e}")))?;
                 }
-                if shape != input && shape.len() != input.len() {
+                if shape != input && !super::residual::projectable(input, &shape) {
                     return Err(bad(format!(
-                        "the inner layers map {input:?} to {shape:?}, which cannot be added to the input"
+                        "the inner layers map {input:?} to {shape:?}, which the skip path cannot match; use padding = \"same\" so that only the stride changes the size"
                     )));
                 }
                 Ok(shape)

@@ -12,6 +12,19 @@ use super::initializer::InitKind;
 use super::layer::{Layer, LayerConfig};
 use crate::{Error, Result};
 
+/// Whether a 1x1 "same" convolution (images) or a dense map (vectors) can take the skip path
+/// from `input` to `output`.
+pub fn projectable(input: &[usize], output: &[usize]) -> bool {
+    match (input, output) {
+        ([_, h, w], [_, oh, ow]) => {
+            let (sh, sw) = (h.div_ceil(*oh), w.div_ceil(*ow));
+            *oh > 0 && *ow > 0 && h.div_ceil(sh) == *oh && w.div_ceil(sw) == *ow
+        }
+        ([_], [_]) => true,
+        _ => false,
+    }
+}
+
 /// A skip connection around a stack of layers.
 #[derive(Module, Debug)]
 pub struct Residual {
@@ -137,6 +150,22 @@ mod tests {
             .try_to_vec::<f32>()
             .unwrap();
         assert_eq!(y, vec![2.0, -4.0, 6.0]);
+    }
+
+    #[test]
+    fn valid_padding_bodies_that_the_skip_path_cannot_match_are_rejected() {
+        assert!(projectable(&[4, 14, 14], &[8, 7, 7]));
+        assert!(projectable(&[4, 15, 15], &[8, 8, 8]));
+        assert!(!projectable(&[4, 8, 8], &[8, 6, 6]));
+        let cfg: LayerConfig = toml::from_str(
+            "type = \"residual\"\n[[layers]]\ntype = \"conv2d\"\nfilters = 8\nkernel = 3",
+        )
+        .unwrap();
+        let err = cfg.output_shape(2, &[4, 8, 8]).unwrap_err().to_string();
+        assert!(
+            err.contains("layer 2 (residual)") && err.contains("same"),
+            "{err}"
+        );
     }
 
     #[test]

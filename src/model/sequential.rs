@@ -268,10 +268,9 @@ mod tests {
     #[test]
     fn batch_norm_counts_like_keras() {
         // Keras: BatchNormalization on 16 channels has 64 parameters, 32 of them trainable.
-        let cfg: SequentialConfig = toml::from_str(
-            "[[layers]]\ntype = \"batch_norm\"\n[[layers]]\ntype = \"flatten\"",
-        )
-        .unwrap();
+        let cfg: SequentialConfig =
+            toml::from_str("[[layers]]\ntype = \"batch_norm\"\n[[layers]]\ntype = \"flatten\"")
+                .unwrap();
         let s = cfg.summary("bn", &[16, 2, 2]).unwrap();
         assert_eq!(s.layers[0].trainable, 32);
         assert_eq!(s.layers[0].non_trainable, 32);

@@ -46,9 +46,10 @@ pub struct EarlyStoppingConfig {
     /// History column to watch, e.g. `val_loss` or `val_accuracy`.
     #[serde(default = "val_loss")]
     pub monitor: String,
-    /// Direction of improvement.
-    #[serde(default)]
-    pub mode: MonitorMode,
+    /// Direction of improvement (default: `max` for accuracy-like names, else `min`, like
+    /// Keras' `mode="auto"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<MonitorMode>,
     /// Epochs without improvement before stopping.
     #[serde(default = "patience")]
     pub patience: usize,
@@ -58,6 +59,19 @@ pub struct EarlyStoppingConfig {
     /// Keep the weights of the best epoch rather than the last.
     #[serde(default = "yes")]
     pub restore_best_weights: bool,
+}
+
+impl EarlyStoppingConfig {
+    /// The direction of improvement, inferred from the name when not given.
+    pub fn mode(&self) -> MonitorMode {
+        self.mode.unwrap_or(
+            if self.monitor.contains("acc") || self.monitor.contains("auc") {
+                MonitorMode::Max
+            } else {
+                MonitorMode::Min
+            },
+        )
+    }
 }
 
 /// `[training]`.

@@ -31,8 +31,8 @@ pub fn predict_run(dir: &Path, input: &Path, device: &Device) -> Result<Predicti
     for p in &preprocessors {
         p.transform(&mut data)?;
     }
-    let outputs = predict(&model, &data, 512, device);
-    let width = outputs.len() / data.len().max(1);
+    let outputs = predict(&model, recipe.training.loss, &data, 512, device);
+    let width = outputs.len() / data.len();
     let classification = !matches!(recipe.training.loss, crate::losses::LossConfig::Mse);
     Ok(Predictions {
         classes: classification.then(|| predicted_classes(&outputs, width)),
@@ -78,6 +78,9 @@ pub fn load_inputs(path: &Path, sample_shape: &[usize]) -> Result<Dataset> {
     } else {
         read_csv_rows(path, sample_len)?
     };
+    if n == 0 {
+        return Err(Error::data(path, "no input rows"));
+    }
     Dataset::new(
         features,
         sample_shape.to_vec(),
@@ -94,6 +97,7 @@ fn read_csv_rows(path: &Path, sample_len: usize) -> Result<(Vec<f32>, usize)> {
         String::from_utf8(bytes).map_err(|e| Error::data(path, format!("not UTF-8: {e}")))?;
     let mut features = Vec::new();
     let mut n = 0;
+    let mut seen_header = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -106,7 +110,10 @@ fn read_csv_rows(path: &Path, sample_len: usize) -> Result<(Vec<f32>, usize)> {
         let parsed: std::result::Result<Vec<f32>, _> =
             cells.iter().map(|c| c.parse::<f32>()).collect();
         match parsed {
-            Err(_) if i == 0 => continue, // header
+            Err(_) if features.is_empty() && !seen_header => {
+                seen_header = true; // a header line
+                continue;
+            }
             Err(e) => return Err(Error::data(path, format!("line {}: {e}", i + 1))),
             Ok(v) if v.len() != sample_len => {
                 return Err(Error::data(
@@ -123,9 +130,6 @@ fn read_csv_rows(path: &Path, sample_len: usize) -> Result<(Vec<f32>, usize)> {
                 n += 1;
             }
         }
-    }
-    if n == 0 {
-        return Err(Error::data(path, "no input rows"));
     }
     Ok((features, n))
 }

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::data::{CsvSpec, Dataset, Preprocessor, load_builtin, load_csv, validation_split};
+use crate::data::{
+    CsvSpec, Dataset, Preprocessor, align_classes, load_builtin, load_csv, validation_split,
+};
 use crate::recipe::{CsvFiles, DataSection};
 use crate::{Error, Result};
 
@@ -29,6 +31,17 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
     }
     if let Some(n) = section.test_limit {
         test = test.take(n);
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(Error::invalid(
+            "data",
+            format!(
+                "'{}' leaves {} training and {} test samples; both must be non-empty (check train_limit and test_limit)",
+                section.source_name(),
+                train.len(),
+                test.len()
+            ),
+        ));
     }
     let (mut train, mut val) = if section.validation_split > 0.0 {
         let (t, v) = validation_split(&train, section.validation_split)?;
@@ -64,10 +77,13 @@ pub(crate) fn load_raw(
             let s = load_builtin(*name, data_dir)?;
             Ok((s.train, s.test))
         }
-        (None, Some(csv)) => Ok((
-            load_csv(&spec(csv, &csv.train, data_dir))?,
-            load_csv(&spec(csv, &csv.test, data_dir))?,
-        )),
+        (None, Some(csv)) => {
+            let train = load_csv(&spec(csv, &csv.train, data_dir))?;
+            let test_spec = spec(csv, &csv.test, data_dir);
+            let mut test = load_csv(&test_spec)?;
+            align_classes(&train, &mut test, &test_spec.path)?;
+            Ok((train, test))
+        }
         (None, None) => Err(Error::invalid("data", "no data source")),
     }
 }

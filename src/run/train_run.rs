@@ -13,7 +13,10 @@ use crate::data::{Preprocessor, Targets};
 use crate::model::{Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
 use crate::recipe::Recipe;
-use crate::train::{Checkpoint, Evaluation, FitConfig, History, Observer, evaluate, fit};
+use crate::train::{
+    Checkpoint, Evaluation, FitConfig, History, Observer, check_fit, evaluate, fit, load_record,
+    save_record,
+};
 use crate::{Error, Result};
 
 /// Where a run reads data and writes its folder.
@@ -61,6 +64,15 @@ pub fn train_recipe(
     let input_shape = data.train.sample_shape.clone();
     check_outputs(recipe, &data)?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
+    let cfg = FitConfig {
+        training: recipe.training.clone(),
+        optimizer: recipe.optimizer.clone(),
+        schedule: recipe.schedule.clone(),
+        seed: recipe.seed,
+        checkpoint: Some(Checkpoint::new(files.checkpoint())),
+        resume: opts.resume,
+    };
+    check_fit(&cfg, &data.train, data.val.as_ref())?;
     start_folder(recipe, &files, opts.resume)?;
     write_atomic(&files.summary(), summary.to_string().as_bytes())?;
     save_preprocessors(&files, &data.preprocessors)?;
@@ -72,14 +84,6 @@ pub fn train_recipe(
     let train_device = device.clone().autodiff();
     train_device.seed(recipe.seed);
     let model = recipe.model.build(&input_shape, &train_device)?;
-    let cfg = FitConfig {
-        training: recipe.training.clone(),
-        optimizer: recipe.optimizer.clone(),
-        schedule: recipe.schedule.clone(),
-        seed: recipe.seed,
-        checkpoint: Some(Checkpoint::new(files.checkpoint())),
-        resume: opts.resume,
-    };
     let started = Instant::now();
     let outcome = fit(
         model,
@@ -162,26 +166,20 @@ pub fn load_trained_model(
             ),
         ));
     }
-    let model = recipe
-        .model
-        .build(&input_shape, device)?
-        .try_load_file(&model_path)
-        .map_err(|e| Error::Record {
-            path: model_path.clone(),
-            message: e.to_string(),
-        })?;
+    let model = load_record(recipe.model.build(&input_shape, device)?, &model_path)?;
     Ok((recipe, model, preprocessors))
 }
 
 fn start_folder(recipe: &Recipe, files: &RunFiles, resume: bool) -> Result<()> {
     let dir = &files.dir;
     if resume {
-        let saved = Recipe::load(&files.recipe()).map_err(|_| {
-            Error::invalid(
+        if !files.recipe().is_file() {
+            return Err(Error::invalid(
                 "--resume",
                 format!("{} holds no run to resume (no recipe.toml)", dir.display()),
-            )
-        })?;
+            ));
+        }
+        let saved = Recipe::load(&files.recipe())?;
         if &saved != recipe {
             return Err(Error::invalid(
                 "--resume",
@@ -216,7 +214,13 @@ fn check_outputs(recipe: &Recipe, data: &PreparedData) -> Result<()> {
     let shapes = recipe.model.check(&data.train.sample_shape)?;
     let outputs = shapes.last().map(|s| s[0]).unwrap_or(0);
     let expected = match &data.train.targets {
-        Targets::Classes { num_classes, .. } if outputs == 1 && *num_classes == 2 => 1,
+        Targets::Classes { num_classes, .. }
+            if outputs == 1
+                && *num_classes == 2
+                && recipe.training.loss == crate::losses::LossConfig::BinaryCrossentropy =>
+        {
+            1
+        }
         Targets::Classes { num_classes, .. } => *num_classes,
         Targets::Regression { dims, .. } => *dims,
     };
@@ -241,10 +245,7 @@ fn save_preprocessors(files: &RunFiles, pre: &[Preprocessor]) -> Result<()> {
 
 fn save_model(model: &Sequential, path: &Path) -> Result<()> {
     let tmp = path.with_extension("bpk.tmp");
-    model.clone().save_file(&tmp).map_err(|e| Error::Record {
-        path: tmp.clone(),
-        message: e.to_string(),
-    })?;
+    save_record(model, &tmp)?;
     fs::rename(&tmp, path).map_err(|e| Error::io("renaming", &tmp, e))?;
     let shape = serde_json::to_vec(model.input_shape()).expect("shape serialises");
     write_atomic(&path.with_file_name("input_shape.json"), &shape)

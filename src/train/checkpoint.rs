@@ -4,8 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::ModuleOptimizer;
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use super::early_stopping::EarlyStoppingState;
@@ -54,6 +55,9 @@ pub struct TrainState {
     pub schedule: Option<ScheduleState>,
     /// Early-stopping state.
     pub early: EarlyStoppingState,
+    /// Epoch at which early stopping ended training (a resumed run does not train on).
+    #[serde(default)]
+    pub stopped_at: Option<usize>,
 }
 
 /// A checkpoint folder inside a run folder.
@@ -65,6 +69,7 @@ pub struct Checkpoint {
 const MODEL: &str = "model.bpk";
 const OPTIM: &str = "optimizer.bpk";
 const STATE: &str = "state.json";
+const BEST: &str = "best.bpk";
 
 impl Checkpoint {
     /// The checkpoint at `dir` (e.g. `runs/x/checkpoint`).
@@ -83,12 +88,14 @@ impl Checkpoint {
         self.dir.with_file_name(name)
     }
 
-    /// Writes a new checkpoint into a fresh folder, then swaps it in with renames.
+    /// Writes a new checkpoint (with the best epoch's weights when early stopping keeps
+    /// them) into a fresh folder, then swaps it in with renames.
     pub fn save(
         &self,
         model: &Sequential,
         optim: &ModuleOptimizer,
         state: &TrainState,
+        best: Option<&Sequential>,
     ) -> Result<()> {
         let tmp = self.sibling(".tmp");
         let old = self.sibling(".old");
@@ -96,17 +103,14 @@ impl Checkpoint {
             fs::remove_dir_all(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
         }
         fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-        model
-            .clone()
-            .save_file(tmp.join(MODEL))
-            .map_err(|e| Error::Record {
-                path: tmp.join(MODEL),
-                message: e.to_string(),
-            })?;
+        save_record(model, &tmp.join(MODEL))?;
         optim.save(tmp.join(OPTIM)).map_err(|e| Error::Record {
             path: tmp.join(OPTIM),
             message: e.to_string(),
         })?;
+        if let Some(best) = best {
+            save_record(best, &tmp.join(BEST))?;
+        }
         let json = serde_json::to_vec_pretty(state).expect("state serialises");
         fs::write(tmp.join(STATE), json).map_err(|e| Error::io("writing", tmp.join(STATE), e))?;
         if self.dir.exists() {
@@ -122,34 +126,6 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Saves the best epoch's weights beside the checkpoint (early stopping), atomically.
-    pub fn save_best(&self, model: &Sequential) -> Result<()> {
-        let path = self.sibling("-best.bpk");
-        let tmp = self.sibling("-best.bpk.tmp");
-        model.clone().save_file(&tmp).map_err(|e| Error::Record {
-            path: tmp.clone(),
-            message: e.to_string(),
-        })?;
-        fs::rename(&tmp, &path).map_err(|e| Error::io("renaming", &tmp, e))
-    }
-
-    /// The best epoch's weights saved by [`save_best`](Self::save_best), loaded into a copy
-    /// of `model`.
-    pub fn load_best(&self, model: &Sequential) -> Result<Option<Sequential>> {
-        let path = self.sibling("-best.bpk");
-        if !path.is_file() {
-            return Ok(None);
-        }
-        model
-            .clone()
-            .try_load_file(&path)
-            .map(Some)
-            .map_err(|e| Error::Record {
-                path,
-                message: e.to_string(),
-            })
-    }
-
     /// Whether a complete checkpoint exists (also one left as `.old` by a crash mid-swap).
     pub fn exists(&self) -> bool {
         self.readable_dir().is_some()
@@ -161,12 +137,14 @@ impl Checkpoint {
             .find(|d| d.join(STATE).is_file())
     }
 
-    /// Loads the checkpoint into `model` and `optim` (built from the same recipe).
+    /// Loads the checkpoint into `model` and `optim` (built from the same recipe); also
+    /// returns the best epoch's weights when the checkpoint holds them.
+    #[allow(clippy::type_complexity)]
     pub fn load(
         &self,
         model: Sequential,
         optim: ModuleOptimizer,
-    ) -> Result<(Sequential, ModuleOptimizer, TrainState)> {
+    ) -> Result<(Sequential, ModuleOptimizer, TrainState, Option<Sequential>)> {
         let dir = self.readable_dir().ok_or_else(|| {
             Error::invalid(
                 "--resume",
@@ -177,16 +155,48 @@ impl Checkpoint {
         let text = fs::read(&state_path).map_err(|e| Error::io("reading", &state_path, e))?;
         let state: TrainState =
             serde_json::from_slice(&text).map_err(|e| Error::data(&state_path, e.to_string()))?;
-        let model = model
-            .try_load_file(dir.join(MODEL))
-            .map_err(|e| Error::Record {
-                path: dir.join(MODEL),
-                message: e.to_string(),
-            })?;
+        let best = if dir.join(BEST).is_file() {
+            Some(load_record(model.clone(), &dir.join(BEST))?)
+        } else {
+            None
+        };
+        let model = load_record(model, &dir.join(MODEL))?;
         let optim = optim.load(dir.join(OPTIM)).map_err(|e| Error::Record {
             path: dir.join(OPTIM),
             message: e.to_string(),
         })?;
-        Ok((model, optim, state))
+        Ok((model, optim, state, best))
     }
+}
+
+/// Saves a model's weights to `path` (burnpack).
+pub fn save_record(model: &Sequential, path: &Path) -> Result<()> {
+    model.clone().save_file(path).map_err(|e| Error::Record {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Loads weights saved by [`save_record`] into `model`.
+pub fn load_record(model: Sequential, path: &Path) -> Result<Sequential> {
+    model.try_load_file(path).map_err(|e| Error::Record {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Whether every weight is finite (a checkpoint is only worth keeping if so).
+pub fn all_finite(model: &Sequential) -> bool {
+    struct Finite(bool);
+    impl ModuleVisitor for Finite {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.0 {
+                let max = param.val().abs().max().into_scalar::<f32>();
+                self.0 = max.is_finite();
+            }
+        }
+    }
+    let mut v = Finite(true);
+    model.visit(&mut v);
+    v.0
 }

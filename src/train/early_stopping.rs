@@ -31,7 +31,7 @@ impl EarlyStoppingState {
     pub fn update(&mut self, cfg: &EarlyStoppingConfig, epoch: usize, value: f64) -> StopDecision {
         let better = match self.best {
             None => value.is_finite(),
-            Some(best) => cfg.mode.improves(value, best, cfg.min_delta),
+            Some(best) => cfg.mode().improves(value, best, cfg.min_delta),
         };
         if better {
             self.best = Some(value);
@@ -57,7 +57,7 @@ mod tests {
     fn stops_after_patience_epochs_without_improvement() {
         let cfg = EarlyStoppingConfig {
             monitor: "val_loss".into(),
-            mode: MonitorMode::Min,
+            mode: Some(MonitorMode::Min),
             patience: 2,
             min_delta: 0.01,
             restore_best_weights: true,
@@ -75,7 +75,7 @@ mod tests {
     fn max_mode_for_accuracy() {
         let cfg = EarlyStoppingConfig {
             monitor: "val_accuracy".into(),
-            mode: MonitorMode::Max,
+            mode: None, // inferred: max for accuracy
             patience: 1,
             min_delta: 0.0,
             restore_best_weights: false,

@@ -49,14 +49,32 @@ pub fn batch_loss(
     loss.compute(outputs, target)
 }
 
-/// Model outputs (after the output activation) for every sample: `[n * outputs]`.
-pub fn predict(model: &Sequential, data: &Dataset, batch_size: usize, device: &Device) -> Vec<f32> {
+/// The activation that turns logits into predictions: the model's own final softmax or
+/// sigmoid, or else the one the loss implies (a linear `Dense(1)` trained with binary
+/// cross-entropy outputs logits, whose predictions are sigmoids).
+pub fn prediction_activation(model: &Sequential, loss: LossConfig) -> ActivationKind {
+    match (model.output_activation(), loss.output_activation()) {
+        (ActivationKind::Linear, OutputActivation::Softmax) => ActivationKind::Softmax,
+        (ActivationKind::Linear, OutputActivation::Sigmoid) => ActivationKind::Sigmoid,
+        (act, _) => act,
+    }
+}
+
+/// Model outputs (after [`prediction_activation`]) for every sample: `[n * outputs]`.
+pub fn predict(
+    model: &Sequential,
+    loss: LossConfig,
+    data: &Dataset,
+    batch_size: usize,
+    device: &Device,
+) -> Vec<f32> {
     let model = model.valid();
+    let activation = prediction_activation(&model, loss);
     let mut out = Vec::new();
     for range in sequential_batches(data.len(), batch_size) {
         let idx: Vec<usize> = range.collect();
         let x = model.reshape_input(batch_inputs(data, &idx, device));
-        let y = model.forward(x);
+        let y = activation.apply(model.forward_logits(x));
         out.extend(
             y.into_data()
                 .convert::<f32>()
@@ -75,7 +93,11 @@ pub fn evaluate(
     batch_size: usize,
     device: &Device,
 ) -> Result<Evaluation> {
+    if data.is_empty() {
+        return Err(crate::Error::invalid("evaluate", "the dataset is empty"));
+    }
     let model = model.valid();
+    let activation = prediction_activation(&model, loss);
     let mut loss_sum = 0.0;
     let mut outputs = Vec::with_capacity(data.len() * 10);
     let mut width = 0;
@@ -87,7 +109,7 @@ pub fn evaluate(
         let target = batch_targets(data, &idx, device);
         let l = batch_loss(&model, loss, logits.clone(), &target)?;
         loss_sum += l.into_scalar::<f32>() as f64 * idx.len() as f64;
-        let y = model.output_activation().apply(logits);
+        let y = activation.apply(logits);
         outputs.extend(
             y.into_data()
                 .convert::<f32>()
@@ -145,7 +167,7 @@ fn classification(
     num_classes: usize,
 ) -> Evaluation {
     let pred = predicted_classes(outputs, width);
-    let cm = ConfusionMatrix::from_predictions(labels, &pred, num_classes.max(2));
+    let cm = ConfusionMatrix::from_predictions(labels, &pred, num_classes.max(width).max(2));
     let mut metrics = vec![
         ("accuracy".to_string(), cm.accuracy()),
         ("precision".to_string(), cm.macro_precision()),

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::batch::{batch_inputs, batch_targets};
-use super::checkpoint::{Checkpoint, TrainState};
+use super::checkpoint::{Checkpoint, TrainState, all_finite};
 use super::early_stopping::StopDecision;
 use super::evaluate::{batch_loss, evaluate};
 use super::history::History;
@@ -89,10 +89,7 @@ pub fn fit(
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
     let t = &cfg.training;
-    check_monitor(cfg, val)?;
-    if train.is_empty() {
-        return Err(Error::invalid("data", "the training set is empty"));
-    }
+    check_fit(cfg, train, val)?;
     let steps_per_epoch = train.len().div_ceil(t.batch_size);
     let mut schedule = cfg.schedule.build(
         cfg.optimizer.learning_rate(),
@@ -107,19 +104,20 @@ pub fn fit(
         let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
             Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
         })?;
-        let (m, o, s) = ckpt.load(model, optim)?;
-        (model, optim, state) = (m, o, s);
+        let (m, o, s, b) = ckpt.load(model, optim)?;
+        (model, optim, state, best) = (m, o, s, b);
         if let Some(s) = state.schedule.clone() {
             schedule.restore(s);
         }
-        best = ckpt.load_best(&model)?;
-        device.seed(cfg.seed.wrapping_add(state.global_step as u64));
     }
+    // Dropout masks follow the seed; a resumed run continues from a seed of its own.
+    device.seed(cfg.seed.wrapping_add(state.global_step as u64));
     let eval_device = device.clone().without_autodiff();
-    let mut stopped_at = None;
+    let mut stopped_at = state.stopped_at;
+    let last_epoch = if stopped_at.is_some() { 0 } else { t.epochs };
     observer.on_train_begin(state.epochs_done + 1, t.epochs, steps_per_epoch);
 
-    for epoch in state.epochs_done + 1..=t.epochs {
+    for epoch in state.epochs_done + 1..=last_epoch {
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(cfg.seed, epoch));
         let batches = shuffled_batches(train.len(), t.batch_size, t.shuffle, &mut rng);
@@ -139,8 +137,9 @@ pub fn fit(
                     checkpoint: cfg
                         .checkpoint
                         .as_ref()
-                        .map(|c| c.dir().to_path_buf())
-                        .unwrap_or_default(),
+                        .filter(|c| c.exists())
+                        .map(|c| c.dir().display().to_string())
+                        .unwrap_or_else(|| "no checkpoint was written before it".into()),
                 });
             }
             if let Target::Classes(labels) = &target {
@@ -161,7 +160,7 @@ pub fn fit(
                 && state.step_in_epoch % t.checkpoint_steps == 0
             {
                 state.schedule = Some(schedule.state().clone());
-                ckpt.save(&model, &optim, &state)?;
+                save_if_finite(ckpt, &model, &optim, &state, best.as_ref())?;
             }
         }
 
@@ -189,7 +188,7 @@ pub fn fit(
 
         let mut stop = false;
         if let Some(es) = &t.early_stopping {
-            let value = lookup(&es.monitor).unwrap_or(f64::NAN);
+            let value = lookup(&es.monitor).expect("monitor checked before training");
             match state.early.update(es, epoch, value) {
                 StopDecision::Improved if es.restore_best_weights => {
                     best = Some(model.clone());
@@ -202,15 +201,15 @@ pub fn fit(
         state.step_in_epoch = 0;
         state.running = Default::default();
         state.schedule = Some(schedule.state().clone());
+        if stop {
+            stopped_at = Some(epoch);
+            state.stopped_at = stopped_at;
+        }
         if let Some(ckpt) = &cfg.checkpoint {
-            ckpt.save(&model, &optim, &state)?;
-            if let Some(b) = &best {
-                ckpt.save_best(b)?;
-            }
+            save_if_finite(ckpt, &model, &optim, &state, best.as_ref())?;
         }
         if stop {
             observer.on_early_stop(epoch, state.early.best_epoch);
-            stopped_at = Some(epoch);
             break;
         }
     }
@@ -254,25 +253,140 @@ fn count_correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> u64 {
     pred.equal(labels).int().sum().into_scalar::<i64>() as u64
 }
 
-fn check_monitor(cfg: &FitConfig, val: Option<&Dataset>) -> Result<()> {
+/// Keeps the previous checkpoint when the weights are no longer finite: a checkpoint is
+/// the last good state a failed run can resume from.
+fn save_if_finite(
+    ckpt: &Checkpoint,
+    model: &Sequential,
+    optim: &burn::optim::ModuleOptimizer,
+    state: &TrainState,
+    best: Option<&Sequential>,
+) -> Result<()> {
+    if all_finite(model) {
+        ckpt.save(model, optim, state, best)?;
+    }
+    Ok(())
+}
+
+/// Checks what `fit` needs before any work is done (and before a run folder is created):
+/// the settings, a non-empty training set, and monitored metrics that the loop logs.
+pub fn check_fit(cfg: &FitConfig, train: &Dataset, val: Option<&Dataset>) -> Result<()> {
+    cfg.training.validate()?;
+    cfg.optimizer.validate()?;
+    cfg.schedule.validate()?;
+    if train.is_empty() {
+        return Err(Error::invalid("data", "the training set is empty"));
+    }
     let has_val = val.is_some_and(|v| !v.is_empty());
+    let metric = match train.targets {
+        Targets::Classes { .. } => "accuracy",
+        Targets::Regression { .. } => "rmse",
+    };
+    let mut logged = vec!["loss".to_string(), "lr".to_string()];
+    if metric == "accuracy" {
+        logged.push("accuracy".into());
+    }
+    if has_val {
+        logged.push("val_loss".into());
+        logged.push(format!("val_{metric}"));
+    }
     let monitors = cfg
         .training
         .early_stopping
         .as_ref()
-        .map(|e| e.monitor.clone())
+        .map(|e| ("training.early_stopping.monitor", e.monitor.clone()))
         .into_iter()
         .chain(match &cfg.schedule {
-            ScheduleConfig::ReduceOnPlateau { monitor, .. } => Some(monitor.clone()),
+            ScheduleConfig::ReduceOnPlateau { monitor, .. } => {
+                Some(("schedule.monitor", monitor.clone()))
+            }
             _ => None,
         });
-    for m in monitors {
-        if m.starts_with("val_") && !has_val {
+    for (key, m) in monitors {
+        if !logged.contains(&m) {
+            let hint = if m.starts_with("val_") && !has_val {
+                "; validation metrics need data.validation_split (e.g. 0.1)"
+            } else {
+                ""
+            };
             return Err(Error::invalid(
-                "monitor",
-                format!("'{m}' needs validation data: set data.validation_split (e.g. 0.1)"),
+                key,
+                format!(
+                    "'{m}' is not logged by this run; it logs {}{hint}",
+                    logged.join(", ")
+                ),
             ));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::EarlyStoppingConfig;
+
+    fn digits() -> Dataset {
+        crate::data::load_builtin(crate::data::DatasetName::Digits, None)
+            .unwrap()
+            .train
+            .take(64)
+    }
+
+    #[test]
+    fn monitored_metrics_must_be_logged() {
+        let mut cfg = FitConfig::new(
+            LossConfig::SparseCategoricalCrossentropy,
+            OptimizerConfig::adam(1e-3),
+            1,
+            8,
+        );
+        let data = digits();
+        cfg.training.early_stopping = Some(EarlyStoppingConfig {
+            monitor: "val_acc".into(),
+            mode: None,
+            patience: 2,
+            min_delta: 0.0,
+            restore_best_weights: true,
+        });
+        let err = check_fit(&cfg, &data, Some(&data)).unwrap_err().to_string();
+        assert!(
+            err.contains("val_acc") && err.contains("val_accuracy"),
+            "{err}"
+        );
+        let err = check_fit(&cfg, &data, None).unwrap_err().to_string();
+        assert!(err.contains("validation_split"), "{err}");
+        cfg.training.early_stopping.as_mut().unwrap().monitor = "val_accuracy".into();
+        check_fit(&cfg, &data, Some(&data)).unwrap();
+        cfg.training.batch_size = 0;
+        assert!(check_fit(&cfg, &data, Some(&data)).is_err());
+    }
+
+    #[test]
+    fn library_fit_learns_and_is_reproducible() {
+        let data = digits();
+        let device = Device::flex().autodiff();
+        let run = || {
+            device.seed(3);
+            let model = crate::model::SequentialConfig::new()
+                .add(crate::model::LayerConfig::flatten())
+                .add(crate::model::LayerConfig::dense(
+                    10,
+                    crate::model::ActivationKind::Softmax,
+                ))
+                .build(&[1, 8, 8], &device)
+                .unwrap();
+            let cfg = FitConfig::new(
+                LossConfig::SparseCategoricalCrossentropy,
+                OptimizerConfig::adam(1e-2),
+                5,
+                16,
+            );
+            fit(model, &data, None, &cfg, &device, &mut super::super::Silent).unwrap()
+        };
+        let (a, b) = (run(), run());
+        let losses = a.history.series("loss").unwrap();
+        assert!(losses[4] < losses[0] * 0.5, "{losses:?}");
+        assert_eq!(a.history.series("loss"), b.history.series("loss"));
+    }
 }

@@ -10,9 +10,11 @@ pub mod metrics;
 mod observer;
 
 pub use batch::{batch_inputs, batch_targets};
-pub use checkpoint::{Checkpoint, RunningTotals, TrainState};
+pub use checkpoint::{Checkpoint, RunningTotals, TrainState, all_finite, load_record, save_record};
 pub use early_stopping::{EarlyStoppingState, StopDecision};
-pub use evaluate::{Evaluation, batch_loss, evaluate, predict, predicted_classes};
-pub use fit::{FitConfig, FitOutcome, fit};
+pub use evaluate::{
+    Evaluation, batch_loss, evaluate, predict, predicted_classes, prediction_activation,
+};
+pub use fit::{FitConfig, FitOutcome, check_fit, fit};
 pub use history::History;
 pub use observer::{Observer, Silent};
