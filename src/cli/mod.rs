@@ -2,6 +2,7 @@
 
 mod compare;
 mod evaluate;
+mod export;
 mod predict;
 mod progress;
 mod summary;
@@ -34,6 +35,8 @@ enum Command {
     Summary(summary::SummaryArgs),
     /// Lay the learning curves of several runs side by side in one PNG.
     Compare(compare::CompareArgs),
+    /// Write a recipe's prepared data (after preprocessing and splits) as CSV files.
+    ExportData(export::ExportArgs),
 }
 
 /// Options shared by commands that read data or compute.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Predict(a)) => predict::run(a),
         Some(Command::Summary(a)) => summary::run(a),
         Some(Command::Compare(a)) => compare::run(a),
+        Some(Command::ExportData(a)) => export::run(a),
     }
 }
 
