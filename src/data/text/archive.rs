@@ -135,6 +135,9 @@ pub fn read_imdb_parts(archive: &Path, parts: &[ImdbPart]) -> Result<Vec<Vec<Rev
             },
         ));
     }
+    // The tar reader stops at the end-of-archive blocks; reading on to the end of the gzip
+    // stream checks its CRC and length, so a damaged tail is not silently accepted.
+    std::io::copy(&mut tar.into_inner(), &mut std::io::sink()).map_err(corrupt)?;
     parts
         .iter()
         .zip(found)
@@ -313,11 +316,17 @@ mod tests {
         let good = small_archive(dir.path());
         let bytes = std::fs::read(&good).unwrap();
         let truncated = dir.path().join("truncated.tar.gz");
-        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-        let msg = read_imdb_reviews(&truncated, ImdbPart::Unsup)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("truncated.tar.gz"), "{msg}");
+        // Cut in the middle, and cut only the gzip trailer (the tar data is all there).
+        for cut in [bytes.len() / 2, bytes.len() - 4] {
+            std::fs::write(&truncated, &bytes[..cut]).unwrap();
+            let msg = read_imdb_reviews(&truncated, ImdbPart::Train)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("truncated.tar.gz") && msg.contains("truncated or corrupt"),
+                "{msg}"
+            );
+        }
 
         let mut garbled = bytes.clone();
         for b in &mut garbled[20..60] {

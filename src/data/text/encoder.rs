@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tokenize::for_each_word;
 use crate::{Error, Result};
 
 /// Id that starts every sequence (Keras' `start_char`).
@@ -71,28 +72,52 @@ impl SequenceConfig {
     }
 }
 
-/// Anything that maps tokens to id sequences under a [`SequenceConfig`].
+/// A word-to-rank table that turns tokens into id sequences under a [`SequenceConfig`].
+///
+/// Implementors give [`TextEncoder::rank`]; the encoding rules are shared.
 pub trait TextEncoder {
+    /// The frequency rank of `word` (1 = most frequent), if it has one.
+    fn rank(&self, word: &str) -> Option<u32>;
+
     /// The ids of `tokens`: [`START_ID`] first, then one id per token (see
     /// [`SequenceConfig`]); the result is `tokens.len() + 1` long and not padded.
-    fn encode(&self, tokens: &[String], cfg: &SequenceConfig) -> Vec<u32>;
+    fn encode(&self, tokens: &[String], cfg: &SequenceConfig) -> Vec<u32> {
+        let mut ids = start_ids(tokens.len(), cfg);
+        ids.extend(tokens.iter().map(|t| word_id(self.rank(t), cfg)));
+        ids
+    }
+
+    /// `encode(&tokenize_review(text), cfg)` without building the token strings, which
+    /// makes encoding a large corpus several times faster.
+    fn encode_text(&self, text: &str, cfg: &SequenceConfig) -> Vec<u32> {
+        let mut ids = start_ids(text.len() / 5, cfg);
+        for_each_word(text, true, |w| ids.push(word_id(self.rank(w), cfg)));
+        ids
+    }
 }
 
-/// Encodes `tokens` given each word's frequency rank (1 = most frequent).
-pub(crate) fn encode_ranked(
-    tokens: &[String],
-    cfg: &SequenceConfig,
-    rank: impl Fn(&str) -> Option<u32>,
-) -> Vec<u32> {
-    let limit = cfg.num_words as u64;
-    let keep = |id: u64| if id < limit { id as u32 } else { OOV_ID };
-    let mut ids = Vec::with_capacity(tokens.len() + 1);
-    ids.push(keep(u64::from(START_ID)));
-    ids.extend(tokens.iter().map(|t| match rank(t) {
-        Some(r) => keep(u64::from(r) + cfg.index_from as u64),
-        None => OOV_ID,
-    }));
+/// A sequence holding only the start id, with room for `capacity` more.
+fn start_ids(capacity: usize, cfg: &SequenceConfig) -> Vec<u32> {
+    let mut ids = Vec::with_capacity(capacity + 1);
+    ids.push(limit_id(u64::from(START_ID), cfg));
     ids
+}
+
+/// The id of a word of rank `rank` (`None`: not in the vocabulary).
+fn word_id(rank: Option<u32>, cfg: &SequenceConfig) -> u32 {
+    match rank {
+        Some(r) => limit_id(u64::from(r) + cfg.index_from as u64, cfg),
+        None => OOV_ID,
+    }
+}
+
+/// `id`, or [`OOV_ID`] when it is not below `num_words`.
+fn limit_id(id: u64, cfg: &SequenceConfig) -> u32 {
+    if id < cfg.num_words as u64 {
+        id as u32
+    } else {
+        OOV_ID
+    }
 }
 
 #[cfg(test)]
@@ -103,20 +128,27 @@ mod tests {
         words.iter().map(|w| w.to_string()).collect()
     }
 
-    fn rank(word: &str) -> Option<u32> {
-        ["the", "and", "a", "of"]
-            .iter()
-            .position(|w| *w == word)
-            .map(|i| i as u32 + 1)
+    /// the = 1, and = 2, a = 3, of = 4.
+    struct Small;
+
+    impl TextEncoder for Small {
+        fn rank(&self, word: &str) -> Option<u32> {
+            ["the", "and", "a", "of"]
+                .iter()
+                .position(|w| *w == word)
+                .map(|i| i as u32 + 1)
+        }
     }
 
     #[test]
     fn shifts_ranks_and_marks_rare_and_unknown_words() {
         let cfg = SequenceConfig::new(7, 10);
         // the -> 4, and -> 5, a -> 6, of -> 7 (>= 7: oov), zebra unknown: oov.
-        let ids = encode_ranked(&tokens(&["the", "and", "a", "of", "zebra"]), &cfg, rank);
+        let ids = Small.encode(&tokens(&["the", "and", "a", "of", "zebra"]), &cfg);
         assert_eq!(ids, vec![1, 4, 5, 6, 2, 2]);
-        assert_eq!(encode_ranked(&[], &cfg, rank), vec![1]);
+        assert_eq!(Small.encode(&[], &cfg), vec![1]);
+        assert_eq!(Small.encode_text("The AND, a<br />of zebra!", &cfg), ids);
+        assert_eq!(Small.encode_text("", &cfg), vec![1]);
     }
 
     #[test]
@@ -125,10 +157,7 @@ mod tests {
             index_from: 0,
             ..SequenceConfig::new(100, 5)
         };
-        assert_eq!(
-            encode_ranked(&tokens(&["a", "the"]), &cfg, rank),
-            vec![1, 3, 1]
-        );
+        assert_eq!(Small.encode(&tokens(&["a", "the"]), &cfg), vec![1, 3, 1]);
     }
 
     #[test]

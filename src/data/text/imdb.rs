@@ -9,7 +9,6 @@ use rand_chacha::ChaCha8Rng;
 use super::archive::{ImdbPart, Review, read_imdb_parts};
 use super::encoder::{SequenceConfig, TextEncoder};
 use super::pad::pad_sequences;
-use super::tokenize::tokenize_review;
 use super::word_index::WordIndex;
 use crate::data::{Dataset, Splits, Targets};
 use crate::{Error, Result};
@@ -32,7 +31,7 @@ const HINT: &str = "Large Movie Review Dataset v1.0 (Maas et al. 2011), \
 /// `pad_sequences(maxlen)`.
 ///
 /// `data_dir` holds `imdb/aclImdb_v1_labeled.tar.gz` and `imdb/imdb_word_index.json`.
-/// Each review is split by [`tokenize_review`], encoded with the word index
+/// Each review is split by [`tokenize_review`](super::tokenize_review), encoded with the word index
 /// ([`SequenceConfig`] gives the rules) and padded or truncated to `cfg.maxlen` ids
 /// ([`pad_sequences`]: zeros in front, long reviews keep their ending). Samples have shape
 /// `[maxlen]` and hold the ids as `f32`; classes are 0 `neg` and 1 `pos`.
@@ -94,10 +93,7 @@ pub fn encode_texts(
     cfg: &SequenceConfig,
 ) -> Result<Dataset> {
     cfg.validate()?;
-    let seqs: Vec<Vec<u32>> = texts
-        .iter()
-        .map(|t| encoder.encode(&tokenize_review(t), cfg))
-        .collect();
+    let seqs: Vec<Vec<u32>> = texts.iter().map(|t| encoder.encode_text(t, cfg)).collect();
     sequences_dataset(&seqs, vec![0; texts.len()], 1, cfg)
 }
 
@@ -112,7 +108,7 @@ fn reviews_dataset(
     let labels = reviews.iter().map(|r| r.label.unwrap_or(0)).collect();
     let seqs: Vec<Vec<u32>> = reviews
         .iter()
-        .map(|r| encoder.encode(&tokenize_review(&r.text), cfg))
+        .map(|r| encoder.encode_text(&r.text, cfg))
         .collect();
     sequences_dataset(&seqs, labels, 2, cfg)
 }

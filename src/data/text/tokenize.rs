@@ -26,33 +26,91 @@ pub fn tokenize_review(text: &str) -> Vec<String> {
     split_words(text, true)
 }
 
-fn is_separator(c: char) -> bool {
-    c.is_whitespace() || KERAS_FILTERS.contains(c)
+/// Which ASCII bytes end a word: the Keras filters and ASCII whitespace.
+const ASCII_SEPARATORS: [bool; 128] = {
+    let mut table = [false; 128];
+    let filters = KERAS_FILTERS.as_bytes();
+    let mut i = 0;
+    while i < filters.len() {
+        table[filters[i] as usize] = true;
+        i += 1;
+    }
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8 as char).is_whitespace() {
+            table[b] = true;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The length of the HTML line break `bytes` starts with, if any (ASCII case ignored).
+fn br_tag_len(bytes: &[u8]) -> Option<usize> {
+    BR_TAGS
+        .iter()
+        .find(|t| bytes.len() >= t.len() && bytes[..t.len()].eq_ignore_ascii_case(t.as_bytes()))
+        .map(|t| t.len())
+}
+
+/// Calls `f` with each word of `text`, lower-cased, in order.
+///
+/// One pass over the bytes: ASCII is looked up in a table; a word is handed out as a slice
+/// of `text` when it is already lower-case, so most words cost no copy. A word holding
+/// other characters is lower-cased as a whole (so Unicode rules that look at neighbouring
+/// letters, like the Greek final sigma, still apply).
+pub(crate) fn for_each_word(text: &str, strip_br: bool, mut f: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let mut scratch = String::new();
+    let mut emit = |start: usize, end: usize, upper: bool, ascii: bool| {
+        if start == end {
+            return;
+        }
+        let word = &text[start..end];
+        if !upper {
+            f(word);
+        } else if ascii {
+            scratch.clear();
+            scratch.push_str(word);
+            scratch.make_ascii_lowercase();
+            f(&scratch);
+        } else {
+            f(&word.to_lowercase());
+        }
+    };
+    let (mut start, mut upper, mut ascii) = (0, false, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (sep_len, char_len) = if b.is_ascii() {
+            let tag = match b {
+                b'<' if strip_br => br_tag_len(&bytes[i..]),
+                _ => None,
+            };
+            upper |= b.is_ascii_uppercase();
+            (tag.or(ASCII_SEPARATORS[b as usize].then_some(1)), 1)
+        } else {
+            let c = text[i..].chars().next().expect("i is on a char boundary");
+            ascii = false;
+            // Conservatively treat any non-ASCII letter as needing lower-casing.
+            upper = true;
+            (c.is_whitespace().then_some(c.len_utf8()), c.len_utf8())
+        };
+        match sep_len {
+            Some(len) => {
+                emit(start, i, upper, ascii);
+                i += len;
+                (start, upper, ascii) = (i, false, true);
+            }
+            None => i += char_len,
+        }
+    }
+    emit(start, bytes.len(), upper, ascii);
 }
 
 fn split_words(text: &str, strip_br: bool) -> Vec<String> {
-    let lower = text.to_lowercase();
     let mut tokens = Vec::new();
-    let mut word = String::new();
-    let mut rest = lower.as_str();
-    while let Some(c) = rest.chars().next() {
-        let tag = match c {
-            '<' if strip_br => BR_TAGS.iter().find(|t| rest.starts_with(*t)),
-            _ => None,
-        };
-        let step = tag.map_or(c.len_utf8(), |t| t.len());
-        if tag.is_some() || is_separator(c) {
-            if !word.is_empty() {
-                tokens.push(std::mem::take(&mut word));
-            }
-        } else {
-            word.push(c);
-        }
-        rest = &rest[step..];
-    }
-    if !word.is_empty() {
-        tokens.push(word);
-    }
+    for_each_word(text, strip_br, |w| tokens.push(w.to_string()));
     tokens
 }
 
@@ -103,7 +161,7 @@ mod tests {
         for c in KERAS_FILTERS.chars() {
             assert_eq!(words(&format!("a{c}b")), ["a", "b"], "filter {c:?}");
         }
-        assert_eq!(words("  a \r\n b\u{a0}c  "), ["a", "b", "c"]);
+        assert_eq!(words("  a \r\n b\u{a0}c\u{2003}d  "), ["a", "b", "c", "d"]);
     }
 
     #[test]
@@ -112,6 +170,8 @@ mod tests {
             words("Amélie était 😀 GREAT — ÉCOLE"),
             ["amélie", "était", "😀", "great", "—", "école"]
         );
+        // Lower-cased like Python's str.lower(), final sigma included.
+        assert_eq!(words("ΟΔΟΣ, Straße"), ["οδος", "straße"]);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::encoder::{SequenceConfig, TextEncoder, encode_ranked};
-use super::tokenize::tokenize_review;
+use super::encoder::TextEncoder;
+use super::tokenize::for_each_word;
 use crate::{Error, Result};
 
 /// The most frequent words of a corpus, ranked like Keras' `Tokenizer.word_index`:
@@ -43,16 +43,20 @@ impl TryFrom<VocabularyRecord> for Vocabulary {
 }
 
 impl Vocabulary {
-    /// Tokenises every text with [`tokenize_review`] and keeps the `top_k` most frequent
+    /// Splits every text into words as [`tokenize_review`](super::tokenize_review) does and
+    /// keeps the `top_k` most frequent
     /// words (all of them when there are fewer).
     pub fn fit<'a>(texts: impl IntoIterator<Item = &'a str>, top_k: usize) -> Self {
         // word -> (count, order of first appearance)
         let mut counts: HashMap<String, (u64, usize)> = HashMap::new();
         for text in texts {
-            for token in tokenize_review(text) {
-                let next = counts.len();
-                counts.entry(token).or_insert((0, next)).0 += 1;
-            }
+            for_each_word(text, true, |word| match counts.get_mut(word) {
+                Some((count, _)) => *count += 1,
+                None => {
+                    let first = counts.len();
+                    counts.insert(word.to_string(), (1, first));
+                }
+            });
         }
         let mut ranked: Vec<(String, (u64, usize))> = counts.into_iter().collect();
         ranked.sort_unstable_by_key(|&(_, (count, first))| (std::cmp::Reverse(count), first));
@@ -73,11 +77,6 @@ impl Vocabulary {
             }
         }
         Ok(Self { words, ranks })
-    }
-
-    /// The rank of `word` (1 = most frequent), if it is in the vocabulary.
-    pub fn rank(&self, word: &str) -> Option<u32> {
-        self.ranks.get(word).copied()
     }
 
     /// The words, most frequent first.
@@ -117,14 +116,14 @@ impl Vocabulary {
 }
 
 impl TextEncoder for Vocabulary {
-    /// Same rules as the IMDB word index (see [`SequenceConfig`]).
-    fn encode(&self, tokens: &[String], cfg: &SequenceConfig) -> Vec<u32> {
-        encode_ranked(tokens, cfg, |w| self.rank(w))
+    fn rank(&self, word: &str) -> Option<u32> {
+        self.ranks.get(word).copied()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::encoder::SequenceConfig;
     use super::*;
 
     #[test]
@@ -145,7 +144,7 @@ mod tests {
         let vocab = Vocabulary::fit(["x y y z z z"], 10);
         // z -> 1 + 3, y -> 2 + 3, x -> 3 + 3 = 6 >= num_words 6: oov.
         let cfg = SequenceConfig::new(6, 4);
-        let tokens = tokenize_review("Z y x unseen");
+        let tokens = super::super::tokenize::tokenize_review("Z y x unseen");
         assert_eq!(vocab.encode(&tokens, &cfg), vec![1, 4, 5, 2, 2]);
     }
 

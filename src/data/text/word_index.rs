@@ -3,10 +3,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::encoder::{SequenceConfig, TextEncoder, encode_ranked};
+use super::encoder::TextEncoder;
 use crate::{Error, Result};
 
 /// Frequency ranks of words (1 = most frequent), as in Keras' `imdb_word_index.json`.
+///
+/// As a [`TextEncoder`] it reproduces `keras.datasets.imdb.load_data(num_words,
+/// index_from)` on one tokenised review (see [`SequenceConfig`](super::SequenceConfig)).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WordIndex {
     ranks: HashMap<String, u32>,
@@ -46,11 +49,6 @@ impl WordIndex {
         }
     }
 
-    /// The rank of `word`, if it has one.
-    pub fn rank(&self, word: &str) -> Option<u32> {
-        self.ranks.get(word).copied()
-    }
-
     /// Number of words.
     pub fn len(&self) -> usize {
         self.ranks.len()
@@ -63,15 +61,14 @@ impl WordIndex {
 }
 
 impl TextEncoder for WordIndex {
-    /// `keras.datasets.imdb.load_data(num_words=cfg.num_words, index_from=cfg.index_from)`
-    /// applied to one tokenised review (see [`SequenceConfig`]).
-    fn encode(&self, tokens: &[String], cfg: &SequenceConfig) -> Vec<u32> {
-        encode_ranked(tokens, cfg, |w| self.rank(w))
+    fn rank(&self, word: &str) -> Option<u32> {
+        self.ranks.get(word).copied()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::encoder::SequenceConfig;
     use super::*;
     use std::path::PathBuf;
 
