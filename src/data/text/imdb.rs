@@ -137,31 +137,28 @@ fn sequences_dataset(
 
 /// Returns the data folder when it holds every file in `files`.
 fn check_files<'d>(data_dir: Option<&'d Path>, files: &[&str]) -> Result<&'d Path> {
-    let missing = |dir: &Path| -> Vec<String> {
+    let missing_from = |dir: Option<&Path>| -> Vec<String> {
         files
             .iter()
-            .filter(|f| !dir.join(f).is_file())
+            .filter(|f| dir.is_none_or(|d| !d.join(f).is_file()))
             .map(|f| f.to_string())
             .collect()
     };
-    let Some(dir) = data_dir else {
-        return Err(Error::MissingDataset {
-            dataset: "imdb".to_string(),
-            dir: PathBuf::from("<none>"),
-            missing: files.iter().map(|f| f.to_string()).collect(),
-            hint: format!("No data directory was given. {HINT}"),
-        });
-    };
-    let missing = missing(dir);
-    if missing.is_empty() {
-        Ok(dir)
-    } else {
-        Err(Error::MissingDataset {
+    let missing = missing_from(data_dir);
+    match data_dir {
+        Some(dir) if missing.is_empty() => Ok(dir),
+        Some(dir) => Err(Error::MissingDataset {
             dataset: "imdb".to_string(),
             dir: dir.to_path_buf(),
             missing,
             hint: HINT.to_string(),
-        })
+        }),
+        None => Err(Error::MissingDataset {
+            dataset: "imdb".to_string(),
+            dir: PathBuf::from("<none>"),
+            missing,
+            hint: format!("No data directory was given. {HINT}"),
+        }),
     }
 }
 
