@@ -9,6 +9,7 @@ mod idx;
 mod pca;
 mod preprocess;
 mod split;
+mod text;
 
 pub use batches::{sequential_batches, shuffled_batches};
 pub use builtin::{DatasetName, Splits, load_builtin};
@@ -18,3 +19,9 @@ pub use gzip::read_maybe_gzip;
 pub use idx::{read_idx_images, read_idx_labels};
 pub use preprocess::{PreprocessConfig, Preprocessor};
 pub use split::{stratified_subset, validation_split};
+pub use text::{
+    IMDB_SHUFFLE_SEED, ImdbPart, KERAS_FILTERS, LabelledTexts, OOV_ID, PAD_ID, Review, START_ID,
+    SequenceConfig, TextEncoder, Vocabulary, WordIndex, encode_texts, load_imdb, load_imdb_unsup,
+    pad_sequences, read_imdb_parts, read_imdb_reviews, read_text_csv, read_text_folder,
+    text_to_word_sequence, tokenize_review,
+};
