@@ -103,9 +103,12 @@ mod tests {
         let device = Device::flex();
         device.seed(7);
         let forward = Lstm::new(2, 3, return_sequences, &device);
-        let mut backward = Lstm::new(2, 3, return_sequences, &device);
-        backward.go_backwards = true;
-        Bidirectional::new(Recurrent::Lstm(forward), Recurrent::Lstm(backward), merge)
+        let backward = Lstm::new(2, 3, return_sequences, &device);
+        Bidirectional::new(
+            Recurrent::Lstm(forward),
+            Recurrent::Lstm(backward).reversed(),
+            merge,
+        )
     }
 
     #[test]

@@ -503,8 +503,7 @@ impl LayerConfig {
                 return_sequences, ..
             } => *return_sequences = value,
             LayerConfig::Bidirectional { layer, .. } => {
-                let inner = std::mem::replace(layer.as_mut(), LayerConfig::Flatten {});
-                **layer = inner.with_return_sequences(value);
+                **layer = layer.as_ref().clone().with_return_sequences(value);
             }
             _ => {}
         }
@@ -867,21 +866,9 @@ impl LayerConfig {
                 }
             }
             LayerConfig::Bidirectional { merge, layer } => {
+                // Two independently initialised copies, as Keras' `Bidirectional`.
                 let forward = layer.recurrent(input[1], device);
-                let backward = layer.recurrent(input[1], device).map(|l| match l {
-                    Recurrent::SimpleRnn(mut l) => {
-                        l.go_backwards = true;
-                        Recurrent::SimpleRnn(l)
-                    }
-                    Recurrent::Lstm(mut l) => {
-                        l.go_backwards = true;
-                        Recurrent::Lstm(l)
-                    }
-                    Recurrent::Gru(mut l) => {
-                        l.go_backwards = true;
-                        Recurrent::Gru(l)
-                    }
-                });
+                let backward = layer.recurrent(input[1], device).map(Recurrent::reversed);
                 match (forward, backward) {
                     (Some(f), Some(b)) => Layer::Bidirectional(Bidirectional::new(f, b, *merge)),
                     _ => unreachable!("checked by output_shape"),

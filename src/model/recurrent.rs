@@ -161,6 +161,24 @@ impl Recurrent {
         }
     }
 
+    /// The same layer reading the sequence from its end (Keras' `go_backwards = True`).
+    pub fn reversed(self) -> Self {
+        match self {
+            Recurrent::SimpleRnn(mut l) => {
+                l.go_backwards = true;
+                Recurrent::SimpleRnn(l)
+            }
+            Recurrent::Lstm(mut l) => {
+                l.go_backwards = true;
+                Recurrent::Lstm(l)
+            }
+            Recurrent::Gru(mut l) => {
+                l.go_backwards = true;
+                Recurrent::Gru(l)
+            }
+        }
+    }
+
     /// Output size per step.
     pub fn units(&self) -> usize {
         match self {

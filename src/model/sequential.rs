@@ -408,4 +408,25 @@ mod tests {
                 .any(|(a, b)| (a - b).abs() > 1e-4)
         );
     }
+
+    #[test]
+    fn gradients_reach_every_recurrent_weight() {
+        let device = Device::flex().autodiff();
+        let cfg = imdb("type = \"bidirectional\"\nlayer = { type = \"gru\", units = 4 }");
+        let model = cfg.build(&[6], &device).unwrap();
+        let ids = Tensor::<2>::from_floats([[0., 0., 3., 7., 1., 2.]], &device);
+        let loss = model.forward_logits(model.reshape_input(ids)).sum();
+        let grads = loss.backward();
+        let Layer::Bidirectional(bi) = &model.layers[1] else {
+            panic!("expected the bidirectional layer")
+        };
+        for rnn in [&bi.forward, &bi.backward] {
+            let crate::model::Recurrent::Gru(gru) = rnn else {
+                panic!("expected a GRU")
+            };
+            assert!(gru.kernel.grad(&grads).is_some());
+            assert!(gru.recurrent_kernel.grad(&grads).is_some());
+            assert!(gru.recurrent_bias.grad(&grads).is_some());
+        }
+    }
 }
