@@ -48,7 +48,10 @@ impl Dense {
     pub fn forward(&self, x: Features) -> Features {
         let y = match x {
             Features::Flat(x) => Features::Flat(self.linear.forward(x)),
-            Features::Sequence(x) => Features::Sequence(self.linear.forward(x)),
+            Features::Sequence { values, mask } => Features::Sequence {
+                values: self.linear.forward(values),
+                mask,
+            },
             Features::Image(_) => unreachable!("checked when the model is built"),
         };
         self.activation.forward(y)

@@ -1,6 +1,7 @@
 //! Weight initialisers (SPEC F3): Xavier/Glorot and He, normal and uniform.
 
 use burn::module::Initializer;
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// How a layer's weights are drawn. Biases always start at zero, as in Keras.
@@ -47,10 +48,39 @@ impl InitKind {
     }
 }
 
+/// Keras' `Orthogonal` initialiser, for recurrent kernels: a `[rows, cols]` matrix with
+/// orthonormal rows (if `rows <= cols`) or columns, drawn from the device's seeded RNG.
+///
+/// ```text
+/// A ~ N(0, 1) of shape [max(r, c), min(r, c)];  A = Q R  (QR decomposition)
+/// Q <- Q diag(sign(diag(R)))    (makes the draw uniform over orthogonal matrices)
+/// W = Q, transposed when r < c
+/// ```
+pub fn orthogonal(rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    let (tall, short) = (rows.max(cols), rows.min(cols));
+    let a: Vec<f32> = Tensor::<2>::random([tall, short], Distribution::Normal(0.0, 1.0), device)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_default();
+    let a = nalgebra::DMatrix::from_row_iterator(tall, short, a.into_iter().map(f64::from));
+    let qr = a.qr();
+    let (mut q, r) = (qr.q(), qr.r());
+    for j in 0..short {
+        if r[(j, j)] < 0.0 {
+            q.column_mut(j).neg_mut();
+        }
+    }
+    let q = if rows < cols { q.transpose() } else { q };
+    let values: Vec<f32> = (0..rows)
+        .flat_map(|i| (0..cols).map(move |j| (i, j)))
+        .map(|(i, j)| q[(i, j)] as f32)
+        .collect();
+    Tensor::from_data(TensorData::new(values, [rows, cols]), device)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::{Device, Tensor};
 
     fn variance(t: Tensor<2>) -> f64 {
         let v: Vec<f32> = t.into_data().try_to_vec::<f32>().unwrap();
@@ -81,6 +111,23 @@ mod tests {
             let var = variance(draw(kind, 200, 300));
             let expected = 2.0 / 200.0;
             assert!((var - expected).abs() < 0.1 * expected, "{kind:?}: {var}");
+        }
+    }
+
+    #[test]
+    fn orthogonal_rows_are_orthonormal() {
+        let device = Device::flex();
+        // [units, 4 units], as for an LSTM's recurrent kernel: W W^T = I.
+        let w = orthogonal(3, 12, &device);
+        let wwt: Vec<f32> = w
+            .clone()
+            .matmul(w.transpose())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for (k, v) in wwt.iter().enumerate() {
+            let want = if k % 4 == 0 { 1.0 } else { 0.0 };
+            assert!((v - want).abs() < 1e-5, "{wwt:?}");
         }
     }
 }

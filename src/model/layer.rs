@@ -7,14 +7,23 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::activation::{Activation, ActivationKind};
+use super::bidirectional::{Bidirectional, Merge};
 use super::conv2d::{Conv2d, Conv2dSpec, Padding};
 use super::dense::Dense;
+use super::embedding::Embedding;
 use super::features::Features;
+use super::gru::Gru;
 use super::initializer::InitKind;
+use super::lstm::Lstm;
 use super::maxout::Maxout;
 use super::norm::{BatchNorm, LayerNorm};
 use super::pool::{Flatten, GlobalAvgPool, Pool2d, PoolKind};
+use super::pool1d::{GlobalAvgPool1d, GlobalMaxPool1d};
+use super::positional_encoding::{PositionKind, PositionalEncoding};
+use super::recurrent::Recurrent;
 use super::residual::Residual;
+use super::simple_rnn::SimpleRnn;
+use super::transformer_encoder::TransformerEncoder;
 use crate::{Error, Result};
 
 /// A size given as one number (square) or `[height, width]`.
@@ -55,6 +64,22 @@ fn bn_epsilon() -> f64 {
 
 fn ln_epsilon() -> f64 {
     1e-5
+}
+
+fn tanh() -> ActivationKind {
+    ActivationKind::Tanh
+}
+
+fn max_len() -> usize {
+    512
+}
+
+fn one_layer() -> usize {
+    1
+}
+
+fn transformer_dropout() -> f64 {
+    0.1
 }
 
 /// A layer as written in a recipe (`type = "conv2d"`, ...). Names and defaults follow Keras.
@@ -165,6 +190,81 @@ pub enum LayerConfig {
         #[serde(default)]
         activation: ActivationKind,
     },
+    /// Token ids `[time]` (as floats) to vectors `[time, output_dim]`; Keras' `Embedding`.
+    /// Ids outside `[0, input_dim)` are clamped into range.
+    Embedding {
+        /// Vocabulary size: ids run over `0..input_dim`.
+        input_dim: usize,
+        /// Size of each vector.
+        output_dim: usize,
+        /// Treat id 0 as padding: later layers get the mask `id != 0`.
+        #[serde(default)]
+        mask_zero: bool,
+    },
+    /// Fully connected recurrent layer on `[time, d]`; Keras' `SimpleRNN`.
+    SimpleRnn {
+        /// Size of the hidden state.
+        units: usize,
+        /// Applied to the pre-activation (any parameter-free activation).
+        #[serde(default = "tanh")]
+        activation: ActivationKind,
+        /// Output every step `[time, units]` instead of the last `[units]`.
+        #[serde(default)]
+        return_sequences: bool,
+    },
+    /// LSTM on `[time, d]` (gate order i, f, c, o; forget bias 1); Keras' `LSTM`.
+    Lstm {
+        /// Size of the hidden and cell state.
+        units: usize,
+        /// Output every step `[time, units]` instead of the last `[units]`.
+        #[serde(default)]
+        return_sequences: bool,
+    },
+    /// GRU on `[time, d]` (Keras' default `reset_after = true`, two biases); Keras' `GRU`.
+    Gru {
+        /// Size of the hidden state.
+        units: usize,
+        /// Output every step `[time, units]` instead of the last `[units]`.
+        #[serde(default)]
+        return_sequences: bool,
+    },
+    /// A recurrent layer run forwards and backwards; Keras' `Bidirectional`.
+    Bidirectional {
+        /// How the directions are combined: `concat` (default), `sum`, `ave` or `mul`.
+        #[serde(default)]
+        merge: Merge,
+        /// The wrapped layer: `simple_rnn`, `lstm` or `gru`.
+        layer: Box<LayerConfig>,
+    },
+    /// Adds a position code to each step of `[time, d]`.
+    PositionalEncoding {
+        /// `sinusoidal` (default, Vaswani et al. 2017) or `learned`.
+        #[serde(default)]
+        kind: PositionKind,
+        /// Longest sequence accepted (size of the learned table).
+        #[serde(default = "max_len")]
+        max_len: usize,
+    },
+    /// Self-attention encoder blocks on `[time, d]`, masking padded keys.
+    TransformerEncoder {
+        /// Attention heads; must divide `d`.
+        heads: usize,
+        /// Hidden size of the feed-forward part.
+        ff_dim: usize,
+        /// Number of blocks.
+        #[serde(default = "one_layer")]
+        layers: usize,
+        /// Dropout in attention, feed-forward and residual paths.
+        #[serde(default = "transformer_dropout")]
+        dropout: f64,
+        /// Layer norm before each sub-block instead of after.
+        #[serde(default)]
+        norm_first: bool,
+    },
+    /// Mean over the real time steps: `[time, d] -> [d]`.
+    GlobalAvgPool1d {},
+    /// Maximum over the real time steps: `[time, d] -> [d]`.
+    GlobalMaxPool1d {},
 }
 
 /// A built layer.
@@ -193,6 +293,24 @@ pub enum Layer {
     Maxout(Maxout),
     /// See [`LayerConfig::Residual`].
     Residual(Residual),
+    /// See [`LayerConfig::Embedding`].
+    Embedding(Embedding),
+    /// See [`LayerConfig::SimpleRnn`].
+    SimpleRnn(SimpleRnn),
+    /// See [`LayerConfig::Lstm`].
+    Lstm(Lstm),
+    /// See [`LayerConfig::Gru`].
+    Gru(Gru),
+    /// See [`LayerConfig::Bidirectional`].
+    Bidirectional(Bidirectional),
+    /// See [`LayerConfig::PositionalEncoding`].
+    PositionalEncoding(PositionalEncoding),
+    /// See [`LayerConfig::TransformerEncoder`].
+    TransformerEncoder(TransformerEncoder),
+    /// See [`LayerConfig::GlobalAvgPool1d`].
+    GlobalAvgPool1d(GlobalAvgPool1d),
+    /// See [`LayerConfig::GlobalMaxPool1d`].
+    GlobalMaxPool1d(GlobalMaxPool1d),
 }
 
 impl Layer {
@@ -210,6 +328,15 @@ impl Layer {
             Layer::Activation(l) => l.forward(x),
             Layer::Maxout(l) => l.forward(x),
             Layer::Residual(l) => l.forward(x),
+            Layer::Embedding(l) => l.forward(x),
+            Layer::SimpleRnn(l) => l.forward(x),
+            Layer::Lstm(l) => l.forward(x),
+            Layer::Gru(l) => l.forward(x),
+            Layer::Bidirectional(l) => l.forward(x),
+            Layer::PositionalEncoding(l) => l.forward(x),
+            Layer::TransformerEncoder(l) => l.forward(x),
+            Layer::GlobalAvgPool1d(l) => l.forward(x),
+            Layer::GlobalMaxPool1d(l) => l.forward(x),
         }
     }
 }
@@ -319,6 +446,69 @@ impl LayerConfig {
             epsilon: bn_epsilon(),
         }
     }
+
+    /// `Embedding(input_dim, output_dim)` without a padding mask.
+    pub fn embedding(input_dim: usize, output_dim: usize) -> Self {
+        LayerConfig::Embedding {
+            input_dim,
+            output_dim,
+            mask_zero: false,
+        }
+    }
+
+    /// `SimpleRNN(units)` with tanh, returning the last state.
+    pub fn simple_rnn(units: usize) -> Self {
+        LayerConfig::SimpleRnn {
+            units,
+            activation: ActivationKind::Tanh,
+            return_sequences: false,
+        }
+    }
+
+    /// `LSTM(units)`, returning the last state.
+    pub fn lstm(units: usize) -> Self {
+        LayerConfig::Lstm {
+            units,
+            return_sequences: false,
+        }
+    }
+
+    /// `GRU(units)`, returning the last state.
+    pub fn gru(units: usize) -> Self {
+        LayerConfig::Gru {
+            units,
+            return_sequences: false,
+        }
+    }
+
+    /// `Bidirectional(layer)` with concatenated outputs.
+    pub fn bidirectional(layer: LayerConfig) -> Self {
+        LayerConfig::Bidirectional {
+            merge: Merge::Concat,
+            layer: Box::new(layer),
+        }
+    }
+
+    /// This layer with `return_sequences` set, for recurrent layers (and a bidirectional
+    /// wrapper around one); other layers are returned unchanged.
+    pub fn with_return_sequences(mut self, value: bool) -> Self {
+        match &mut self {
+            LayerConfig::SimpleRnn {
+                return_sequences, ..
+            }
+            | LayerConfig::Lstm {
+                return_sequences, ..
+            }
+            | LayerConfig::Gru {
+                return_sequences, ..
+            } => *return_sequences = value,
+            LayerConfig::Bidirectional { layer, .. } => {
+                **layer = layer.as_ref().clone().with_return_sequences(value);
+            }
+            _ => {}
+        }
+        self
+    }
 }
 
 impl LayerConfig {
@@ -337,6 +527,15 @@ impl LayerConfig {
             LayerConfig::Activation { .. } => "activation",
             LayerConfig::Maxout { .. } => "maxout",
             LayerConfig::Residual { .. } => "residual",
+            LayerConfig::Embedding { .. } => "embedding",
+            LayerConfig::SimpleRnn { .. } => "simple_rnn",
+            LayerConfig::Lstm { .. } => "lstm",
+            LayerConfig::Gru { .. } => "gru",
+            LayerConfig::Bidirectional { .. } => "bidirectional",
+            LayerConfig::PositionalEncoding { .. } => "positional_encoding",
+            LayerConfig::TransformerEncoder { .. } => "transformer_encoder",
+            LayerConfig::GlobalAvgPool1d {} => "global_avg_pool1d",
+            LayerConfig::GlobalMaxPool1d {} => "global_max_pool1d",
         }
     }
 
@@ -440,7 +639,138 @@ impl LayerConfig {
                 }
                 Ok(shape)
             }
+            LayerConfig::Embedding {
+                input_dim,
+                output_dim,
+                ..
+            } => {
+                if *input_dim == 0 || *output_dim == 0 {
+                    return Err(bad("input_dim and output_dim must be at least 1".into()));
+                }
+                match input {
+                    [t] => Ok(vec![*t, *output_dim]),
+                    _ => Err(bad(format!(
+                        "expects token ids [maxlen], got input shape {input:?}"
+                    ))),
+                }
+            }
+            LayerConfig::SimpleRnn {
+                activation: ActivationKind::Prelu,
+                ..
+            } => Err(bad(
+                "activation prelu has weights of its own; use a parameter-free activation".into(),
+            )),
+            LayerConfig::SimpleRnn { units, .. }
+            | LayerConfig::Lstm { units, .. }
+            | LayerConfig::Gru { units, .. } => {
+                let [t, _] = sequence_shape(input).map_err(bad)?;
+                if *units == 0 {
+                    return Err(bad("units must be at least 1".into()));
+                }
+                Ok(if self.returns_sequences() {
+                    vec![t, *units]
+                } else {
+                    vec![*units]
+                })
+            }
+            LayerConfig::Bidirectional { merge, layer } => {
+                if !layer.is_recurrent() {
+                    return Err(bad(format!(
+                        "wraps a recurrent layer (simple_rnn, lstm or gru), got {}",
+                        layer.kind()
+                    )));
+                }
+                let mut shape = layer
+                    .output_shape(index, input)
+                    .map_err(|e| bad(format!("inner layer: {e}")))?;
+                if let Some(units) = shape.last_mut() {
+                    *units = merge.output_units(*units);
+                }
+                Ok(shape)
+            }
+            LayerConfig::PositionalEncoding { max_len, .. } => {
+                let [t, _] = sequence_shape(input).map_err(bad)?;
+                if t > *max_len {
+                    return Err(bad(format!(
+                        "sequences of {t} steps are longer than max_len = {max_len}"
+                    )));
+                }
+                Ok(input.to_vec())
+            }
+            LayerConfig::TransformerEncoder {
+                heads,
+                ff_dim,
+                layers,
+                dropout,
+                ..
+            } => {
+                let [_, d] = sequence_shape(input).map_err(bad)?;
+                if *heads == 0 || *ff_dim == 0 || *layers == 0 {
+                    return Err(bad("heads, ff_dim and layers must be at least 1".into()));
+                }
+                if d % heads != 0 {
+                    return Err(bad(format!(
+                        "the model size {d} (input shape {input:?}) is not divisible by heads = {heads}"
+                    )));
+                }
+                if !(0.0..1.0).contains(dropout) {
+                    return Err(bad(format!("dropout must be in [0, 1), got {dropout}")));
+                }
+                Ok(input.to_vec())
+            }
+            LayerConfig::GlobalAvgPool1d {} | LayerConfig::GlobalMaxPool1d {} => {
+                let [_, d] = sequence_shape(input).map_err(bad)?;
+                Ok(vec![d])
+            }
         }
+    }
+
+    fn is_recurrent(&self) -> bool {
+        matches!(
+            self,
+            LayerConfig::SimpleRnn { .. } | LayerConfig::Lstm { .. } | LayerConfig::Gru { .. }
+        )
+    }
+
+    fn returns_sequences(&self) -> bool {
+        match self {
+            LayerConfig::SimpleRnn {
+                return_sequences, ..
+            }
+            | LayerConfig::Lstm {
+                return_sequences, ..
+            }
+            | LayerConfig::Gru {
+                return_sequences, ..
+            } => *return_sequences,
+            _ => false,
+        }
+    }
+
+    /// The recurrent module for inputs of size `d`, or `None` for other layers.
+    fn recurrent(&self, d: usize, device: &Device) -> Option<Recurrent> {
+        Some(match self {
+            LayerConfig::SimpleRnn {
+                units,
+                activation,
+                return_sequences,
+            } => Recurrent::SimpleRnn(SimpleRnn::new(
+                d,
+                *units,
+                *activation,
+                *return_sequences,
+                device,
+            )),
+            LayerConfig::Lstm {
+                units,
+                return_sequences,
+            } => Recurrent::Lstm(Lstm::new(d, *units, *return_sequences, device)),
+            LayerConfig::Gru {
+                units,
+                return_sequences,
+            } => Recurrent::Gru(Gru::new(d, *units, *return_sequences, device)),
+            _ => return None,
+        })
     }
 
     /// Builds the layer for an `input` shape; returns it with its output shape.
@@ -522,8 +852,59 @@ impl LayerConfig {
             LayerConfig::Residual { layers, activation } => {
                 Layer::Residual(Residual::build(index, layers, *activation, input, device)?)
             }
+            LayerConfig::Embedding {
+                input_dim,
+                output_dim,
+                mask_zero,
+            } => Layer::Embedding(Embedding::new(*input_dim, *output_dim, *mask_zero, device)),
+            LayerConfig::SimpleRnn { .. } | LayerConfig::Lstm { .. } | LayerConfig::Gru { .. } => {
+                match self.recurrent(input[1], device) {
+                    Some(Recurrent::SimpleRnn(l)) => Layer::SimpleRnn(l),
+                    Some(Recurrent::Lstm(l)) => Layer::Lstm(l),
+                    Some(Recurrent::Gru(l)) => Layer::Gru(l),
+                    None => unreachable!("a recurrent layer"),
+                }
+            }
+            LayerConfig::Bidirectional { merge, layer } => {
+                // Two independently initialised copies, as Keras' `Bidirectional`.
+                let forward = layer.recurrent(input[1], device);
+                let backward = layer.recurrent(input[1], device).map(Recurrent::reversed);
+                match (forward, backward) {
+                    (Some(f), Some(b)) => Layer::Bidirectional(Bidirectional::new(f, b, *merge)),
+                    _ => unreachable!("checked by output_shape"),
+                }
+            }
+            LayerConfig::PositionalEncoding { kind, max_len } => Layer::PositionalEncoding(
+                PositionalEncoding::new(*kind, *max_len, input[1], device),
+            ),
+            LayerConfig::TransformerEncoder {
+                heads,
+                ff_dim,
+                layers,
+                dropout,
+                norm_first,
+            } => Layer::TransformerEncoder(TransformerEncoder::new(
+                input[1],
+                *heads,
+                *ff_dim,
+                *layers,
+                *dropout,
+                *norm_first,
+                device,
+            )),
+            LayerConfig::GlobalAvgPool1d {} => Layer::GlobalAvgPool1d(GlobalAvgPool1d),
+            LayerConfig::GlobalMaxPool1d {} => Layer::GlobalMaxPool1d(GlobalMaxPool1d),
         };
         Ok((layer, output))
+    }
+}
+
+fn sequence_shape(input: &[usize]) -> std::result::Result<[usize; 2], String> {
+    match input {
+        [t, d] => Ok([*t, *d]),
+        _ => Err(format!(
+            "expects a sequence [time, features], got input shape {input:?}; put an embedding layer (token ids) or a recurrent layer with return_sequences = true before it"
+        )),
     }
 }
 
@@ -656,5 +1037,109 @@ mod tests {
         assert!(err.contains("[64]"), "{err}");
         let drop = parse("type = \"dropout\"\nrate = 1.5").unwrap();
         assert!(drop.output_shape(0, &[4]).is_err());
+    }
+
+    #[test]
+    fn sequence_layers_parse_check_and_build() {
+        let cases: Vec<(&str, Vec<usize>, Vec<usize>)> = vec![
+            (
+                "type = \"embedding\"\ninput_dim = 100\noutput_dim = 8\nmask_zero = true",
+                vec![7],
+                vec![7, 8],
+            ),
+            ("type = \"simple_rnn\"\nunits = 5", vec![7, 8], vec![5]),
+            (
+                "type = \"lstm\"\nunits = 5\nreturn_sequences = true",
+                vec![7, 8],
+                vec![7, 5],
+            ),
+            ("type = \"gru\"\nunits = 5", vec![7, 8], vec![5]),
+            (
+                "type = \"bidirectional\"\nmerge = \"sum\"\nlayer = { type = \"gru\", units = 5, return_sequences = true }",
+                vec![7, 8],
+                vec![7, 5],
+            ),
+            (
+                "type = \"bidirectional\"\nlayer = { type = \"lstm\", units = 5 }",
+                vec![7, 8],
+                vec![10],
+            ),
+            (
+                "type = \"positional_encoding\"\nkind = \"learned\"\nmax_len = 16",
+                vec![7, 8],
+                vec![7, 8],
+            ),
+            ("type = \"positional_encoding\"", vec![7, 8], vec![7, 8]),
+            (
+                "type = \"transformer_encoder\"\nheads = 2\nff_dim = 16\nlayers = 2\nnorm_first = true",
+                vec![7, 8],
+                vec![7, 8],
+            ),
+            ("type = \"global_avg_pool1d\"", vec![7, 8], vec![8]),
+            ("type = \"global_max_pool1d\"", vec![7, 8], vec![8]),
+            ("type = \"dense\"\nunits = 3", vec![7, 8], vec![7, 3]),
+        ];
+        let device = Device::flex();
+        for (src, input, expected) in cases {
+            let cfg = parse(src).unwrap();
+            let back = parse(&toml::to_string(&cfg).unwrap()).unwrap();
+            assert_eq!(cfg, back, "{src}");
+            assert_eq!(cfg.output_shape(0, &input).unwrap(), expected, "{src}");
+            let (layer, _) = cfg.build(0, &input, &device).unwrap();
+            let x = match input.as_slice() {
+                [t] => Features::Flat(burn::tensor::Tensor::ones([2, *t], &device)),
+                [t, d] => Features::sequence(burn::tensor::Tensor::ones([2, *t, *d], &device)),
+                _ => unreachable!(),
+            };
+            let mut want = vec![2];
+            want.extend(&expected);
+            assert_eq!(layer.forward(x).dims(), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn sequence_shape_errors_name_the_layer() {
+        let check = |src: &str, input: &[usize], needle: &str| {
+            let err = parse(src)
+                .unwrap()
+                .output_shape(2, input)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{err}");
+        };
+        check(
+            "type = \"transformer_encoder\"\nheads = 3\nff_dim = 8",
+            &[5, 8],
+            "layer 2 (transformer_encoder)",
+        );
+        check(
+            "type = \"transformer_encoder\"\nheads = 3\nff_dim = 8",
+            &[5, 8],
+            "divisible",
+        );
+        check("type = \"lstm\"\nunits = 4", &[50], "layer 2 (lstm)");
+        check("type = \"lstm\"\nunits = 4", &[50], "[50]");
+        check(
+            "type = \"embedding\"\ninput_dim = 9\noutput_dim = 2",
+            &[5, 8],
+            "layer 2 (embedding)",
+        );
+        check(
+            "type = \"bidirectional\"\nlayer = { type = \"dense\", units = 4 }",
+            &[5, 8],
+            "recurrent",
+        );
+        check(
+            "type = \"positional_encoding\"\nmax_len = 4",
+            &[5, 8],
+            "max_len",
+        );
+        check(
+            "type = \"global_max_pool1d\"",
+            &[1, 5, 5],
+            "global_max_pool1d",
+        );
+        let err = parse("type = \"lstm\"\nunits = 4\nreturn_sequence = true").unwrap_err();
+        assert!(err.to_string().contains("return_sequence"), "{err}");
     }
 }

@@ -1,27 +1,45 @@
 //! Models (SPEC F1-F3): layers, activations, initialisers and the Keras-like [`Sequential`].
 
 mod activation;
+mod bidirectional;
 mod conv2d;
 mod dense;
+mod embedding;
 mod features;
+mod gru;
 mod initializer;
 mod layer;
+mod lstm;
 mod maxout;
 mod norm;
 mod pool;
+mod pool1d;
+mod positional_encoding;
+mod recurrent;
 mod residual;
 mod sequential;
+mod simple_rnn;
 mod summary;
+mod transformer_encoder;
 
 pub use activation::{Activation, ActivationKind};
+pub use bidirectional::{Bidirectional, Merge};
 pub use conv2d::{Conv2d, Conv2dSpec, Padding};
 pub use dense::Dense;
+pub use embedding::Embedding;
 pub use features::{Features, TensorFn};
-pub use initializer::InitKind;
+pub use gru::Gru;
+pub use initializer::{InitKind, orthogonal};
 pub use layer::{Layer, LayerConfig, Size2};
+pub use lstm::Lstm;
 pub use maxout::Maxout;
 pub use norm::{BatchNorm, LayerNorm};
 pub use pool::{Flatten, GlobalAvgPool, Pool2d, PoolKind};
+pub use pool1d::{GlobalAvgPool1d, GlobalMaxPool1d};
+pub use positional_encoding::{PositionKind, PositionalEncoding, sinusoids};
+pub use recurrent::{Cell, Recurrent, State};
 pub use residual::{Projection, Residual};
 pub use sequential::{Sequential, SequentialConfig};
+pub use simple_rnn::SimpleRnn;
 pub use summary::{LayerSummary, Summary};
+pub use transformer_encoder::TransformerEncoder;

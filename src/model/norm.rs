@@ -19,7 +19,10 @@ impl BatchNorm {
     pub fn forward(&self, x: Features) -> Features {
         match x {
             Features::Flat(x) => Features::Flat(self.inner.forward(x)),
-            Features::Sequence(x) => Features::Sequence(self.inner.forward(x)),
+            Features::Sequence { values, mask } => Features::Sequence {
+                values: self.inner.forward(values),
+                mask,
+            },
             Features::Image(x) => Features::Image(self.inner.forward(x)),
         }
     }
@@ -38,7 +41,10 @@ impl LayerNorm {
     pub fn forward(&self, x: Features) -> Features {
         match x {
             Features::Flat(x) => Features::Flat(self.inner.forward(x)),
-            Features::Sequence(x) => Features::Sequence(self.inner.forward(x)),
+            Features::Sequence { values, mask } => Features::Sequence {
+                values: self.inner.forward(values),
+                mask,
+            },
             Features::Image(x) => Features::Image(self.inner.forward(x)),
         }
     }

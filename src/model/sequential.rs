@@ -197,7 +197,7 @@ impl Sequential {
         let [b, _] = x.dims();
         match self.input_shape.as_slice() {
             [_] => Features::Flat(x),
-            [t, d] => Features::Sequence(x.reshape([b, *t, *d])),
+            [t, d] => Features::sequence(x.reshape([b, *t, *d])),
             [c, h, w] => Features::Image(x.reshape([b, *c, *h, *w])),
             other => panic!("unsupported input shape {other:?}"),
         }
@@ -298,5 +298,135 @@ mod tests {
             err.contains("layer 0 (conv2d)") && err.contains("[2, 6, 6]"),
             "{err}"
         );
+    }
+
+    fn imdb(recurrent: &str) -> SequentialConfig {
+        toml::from_str(&format!(
+            r#"
+            [[layers]]
+            type = "embedding"
+            input_dim = 10000
+            output_dim = 128
+            [[layers]]
+            {recurrent}
+            [[layers]]
+            type = "dense"
+            units = 1
+            activation = "sigmoid"
+            "#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn seed_imdb_models_build_and_count_like_keras() {
+        let device = Device::flex();
+        let ids: Vec<f32> = (0..100).map(|i| (i * 37 % 10000) as f32).collect();
+        let ids = Tensor::from_data(burn::tensor::TensorData::new(ids, [2, 50]), &device);
+        let rnn = imdb("type = \"simple_rnn\"\nunits = 64");
+        let bilstm = imdb("type = \"bidirectional\"\nlayer = { type = \"lstm\", units = 64 }");
+        // Keras: 1,280,000 + 12,352 + 65, and 1,280,000 + 98,816 + 129.
+        for (cfg, per_layer, total) in [
+            (rnn, [1_280_000, 12_352, 65], 1_292_417),
+            (bilstm, [1_280_000, 98_816, 129], 1_378_945),
+        ] {
+            let s = cfg.summary("imdb", &[50]).unwrap();
+            let params: Vec<usize> = s.layers.iter().map(|l| l.trainable).collect();
+            assert_eq!(params, per_layer);
+            assert_eq!(s.total_params(), total);
+            let model = cfg.build(&[50], &device).unwrap();
+            let p: Vec<f32> = model
+                .forward(model.reshape_input(ids.clone()))
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            assert_eq!(p.len(), 2);
+            assert!(p.iter().all(|p| (0.0..=1.0).contains(p)), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn sequence_layer_counts_match_keras() {
+        let count = |layer: LayerConfig, input: &[usize]| {
+            SequentialConfig::new()
+                .add(layer)
+                .add(LayerConfig::GlobalAvgPool1d {})
+                .summary("m", input)
+                .unwrap()
+                .layers[0]
+                .trainable
+        };
+        assert_eq!(count(LayerConfig::embedding(10000, 128), &[20]), 1_280_000);
+        let seq = |l: LayerConfig| l.with_return_sequences(true);
+        let rnn = LayerConfig::simple_rnn(64);
+        assert_eq!(count(seq(rnn), &[20, 128]), 12_352);
+        assert_eq!(count(seq(LayerConfig::lstm(64)), &[20, 128]), 49_408);
+        let bi = LayerConfig::bidirectional(LayerConfig::lstm(64));
+        assert_eq!(count(seq(bi), &[20, 128]), 98_816);
+        assert_eq!(count(seq(LayerConfig::gru(64)), &[20, 128]), 37_248);
+    }
+
+    #[test]
+    fn masked_padding_does_not_change_the_final_lstm_state() {
+        // mask_zero: [0, 0, 5, 3, 9] and [5, 3, 9] are the same review.
+        let device = Device::flex();
+        let cfg: SequentialConfig = toml::from_str(
+            r#"
+            [[layers]]
+            type = "embedding"
+            input_dim = 10
+            output_dim = 4
+            mask_zero = true
+            [[layers]]
+            type = "lstm"
+            units = 3
+            "#,
+        )
+        .unwrap();
+        let model = cfg.build(&[5], &device).unwrap();
+        let run = |ids: &[f32]| -> Vec<f32> {
+            let x = Tensor::from_data(
+                burn::tensor::TensorData::new(ids.to_vec(), [1, ids.len()]),
+                &device,
+            );
+            model
+                .forward_logits(Features::Flat(x))
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let (padded, plain) = (run(&[0., 0., 5., 3., 9.]), run(&[5., 3., 9.]));
+        for (a, b) in padded.iter().zip(&plain) {
+            assert!((a - b).abs() < 1e-6, "{padded:?} vs {plain:?}");
+        }
+        // Without the mask the padding steps do change the state.
+        let unmasked = run(&[1., 1., 5., 3., 9.]);
+        assert!(
+            unmasked
+                .iter()
+                .zip(&plain)
+                .any(|(a, b)| (a - b).abs() > 1e-4)
+        );
+    }
+
+    #[test]
+    fn gradients_reach_every_recurrent_weight() {
+        let device = Device::flex().autodiff();
+        let cfg = imdb("type = \"bidirectional\"\nlayer = { type = \"gru\", units = 4 }");
+        let model = cfg.build(&[6], &device).unwrap();
+        let ids = Tensor::<2>::from_floats([[0., 0., 3., 7., 1., 2.]], &device);
+        let loss = model.forward_logits(model.reshape_input(ids)).sum();
+        let grads = loss.backward();
+        let Layer::Bidirectional(bi) = &model.layers[1] else {
+            panic!("expected the bidirectional layer")
+        };
+        for rnn in [&bi.forward, &bi.backward] {
+            let crate::model::Recurrent::Gru(gru) = rnn else {
+                panic!("expected a GRU")
+            };
+            assert!(gru.kernel.grad(&grads).is_some());
+            assert!(gru.recurrent_kernel.grad(&grads).is_some());
+            assert!(gru.recurrent_bias.grad(&grads).is_some());
+        }
     }
 }
