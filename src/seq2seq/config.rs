@@ -171,7 +171,7 @@ impl Seq2SeqConfig {
                 ));
             }
         }
-        if self.arch == Seq2SeqArch::Transformer && self.embed_dim % self.heads != 0 {
+        if self.arch == Seq2SeqArch::Transformer && !self.embed_dim.is_multiple_of(self.heads) {
             return Err(Error::invalid(
                 "seq2seq.embed_dim",
                 format!(

@@ -14,6 +14,9 @@ use crate::data::CharVocab;
 pub const MAX_OUTPUT: usize = 16;
 
 /// A sequence-to-sequence model of either architecture.
+// One model lives per run, so the variants' size difference costs nothing, and the
+// derive needs the modules inline.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Seq2Seq {
     /// Recurrent encoder-decoder with attention.

@@ -23,6 +23,8 @@ use super::config::{PositionalKind, Seq2SeqConfig};
 pub const MAX_POSITIONS: usize = 64;
 
 /// Adds positions to embedded sequences.
+// Two per model; the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Positions {
     /// Fixed sines and cosines.
