@@ -13,6 +13,7 @@ pub mod optim;
 pub mod plot;
 pub mod recipe;
 pub mod run;
+pub mod seq2seq;
 pub mod train;
 
 pub use error::{Error, Result};

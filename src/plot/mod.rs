@@ -3,6 +3,7 @@
 //! Text is drawn with the DejaVu Sans font embedded in the crate, so plotting needs no
 //! system fonts. Every file is drawn beside its destination and renamed into place.
 
+mod attention;
 mod canvas;
 mod compare;
 mod confusion;
@@ -12,6 +13,7 @@ mod palette;
 mod panel;
 mod scatter;
 
+pub use attention::plot_attention;
 pub use compare::plot_compare;
 pub use confusion::plot_confusion;
 pub use curves::plot_curves;
