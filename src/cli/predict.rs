@@ -13,8 +13,9 @@ use super::Common;
 pub struct PredictArgs {
     /// A run folder written by `manabi train`.
     run_dir: PathBuf,
-    /// Inputs: a CSV of raw feature rows (header optional) or an IDX image file.
-    input: PathBuf,
+    /// Inputs: a CSV of raw feature rows (header optional) or an IDX image file; for a text
+    /// run, a file with one text per line, or the text itself in quotes.
+    input: String,
     /// Write the predictions (CSV) here instead of standard output.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -30,7 +31,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         Some(_) => ["row", "class", "label"]
             .iter()
             .map(|s| s.to_string())
-            .chain((0..p.width).map(|j| format!("p{j}")))
+            .chain(probability_columns(p.width, p.class_names.as_deref()))
             .collect(),
         None => std::iter::once("row".to_string())
             .chain((0..p.width).map(|j| format!("y{j}")))
@@ -60,4 +61,12 @@ pub fn run(args: PredictArgs) -> Result<()> {
         None => std::io::stdout().write_all(out.as_bytes())?,
     }
     Ok(())
+}
+
+/// `p0, p1, ...`; a single sigmoid output is the probability of class 1, named after it.
+fn probability_columns(width: usize, names: Option<&[String]>) -> Vec<String> {
+    match names {
+        Some([_, positive]) if width == 1 => vec![format!("p_{}", positive.replace(',', ";"))],
+        _ => (0..width).map(|j| format!("p{j}")).collect(),
+    }
 }

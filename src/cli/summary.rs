@@ -45,7 +45,7 @@ fn input_shape(
         Some(DatasetName::Usps) => Some(vec![1, 16, 16]),
         Some(DatasetName::Digits) => Some(vec![1, 8, 8]),
         Some(DatasetName::Diabetes) => Some(vec![10]),
-        None => None,
+        Some(DatasetName::Imdb) | None => recipe.data.text.as_ref().map(|t| vec![t.maxlen]),
     };
     match known {
         Some(shape) if !has_pca => Ok(shape),

@@ -59,6 +59,9 @@ pub enum DatasetName {
     Usps,
     /// scikit-learn's diabetes regression data, 442 rows of 10 features.
     Diabetes,
+    /// IMDB movie reviews (25000 train + 25000 test, positive/negative); needs the
+    /// recipe's `[data.text]` settings, see [`load_imdb`](super::load_imdb).
+    Imdb,
 }
 
 impl DatasetName {
@@ -70,6 +73,7 @@ impl DatasetName {
             DatasetName::FashionMnist => "fashion_mnist",
             DatasetName::Usps => "usps",
             DatasetName::Diabetes => "diabetes",
+            DatasetName::Imdb => "imdb",
         }
     }
 
@@ -82,6 +86,10 @@ impl DatasetName {
             DatasetName::FashionMnist => idx_in("fashion-mnist"),
             DatasetName::Usps => idx_in("usps"),
             DatasetName::Diabetes => DIABETES_FILES.iter().map(|f| f.to_string()).collect(),
+            DatasetName::Imdb => vec![
+                "imdb/aclImdb_v1_labeled.tar.gz".into(),
+                "imdb/imdb_word_index.json".into(),
+            ],
         }
     }
 
@@ -100,6 +108,10 @@ impl DatasetName {
             DatasetName::Diabetes => {
                 "diabetes is scikit-learn's load_diabetes data files \
                  (sklearn/datasets/data/diabetes_data_raw.csv.gz and diabetes_target.csv.gz)"
+            }
+            DatasetName::Imdb => {
+                "the Large Movie Review Dataset v1.0 (Maas et al. 2011) is published at \
+                 https://ai.stanford.edu/~amaas/data/sentiment/"
             }
         }
     }
@@ -141,6 +153,13 @@ pub fn load_builtin(name: DatasetName, data_dir: Option<&Path>) -> Result<Splits
     if name == DatasetName::Digits {
         return holdout_split(load_digits()?);
     }
+    if name == DatasetName::Imdb {
+        return Err(Error::invalid(
+            "data.text",
+            "imdb reviews become id sequences: add a [data.text] table with num_words and \
+             maxlen (e.g. num_words = 10000, maxlen = 50)",
+        ));
+    }
     let dir = check_files(name, data_dir)?;
     match name {
         DatasetName::Digits => unreachable!("handled above"),
@@ -150,6 +169,7 @@ pub fn load_builtin(name: DatasetName, data_dir: Option<&Path>) -> Result<Splits
         }
         DatasetName::Usps => load_idx_set(&dir.join("usps"), None),
         DatasetName::Diabetes => holdout_split(load_diabetes(dir)?),
+        DatasetName::Imdb => unreachable!("handled above"),
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::TextSection;
 use crate::data::{CsvTask, DatasetName, PreprocessConfig};
 use crate::{Error, Result};
 
@@ -36,6 +37,10 @@ pub struct DataSection {
     /// Or user CSV files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv: Option<CsvFiles>,
+    /// Text as id sequences: needed for `dataset = "imdb"`, or names the user's own
+    /// labelled texts with `train` and `test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextSection>,
     /// Steps applied in order, e.g. `[{ kind = "scale", divide_by = 255.0 }]`.
     #[serde(default)]
     pub preprocess: Vec<PreprocessConfig>,
@@ -54,28 +59,74 @@ pub struct DataSection {
 impl DataSection {
     /// Checks that exactly one source is given and the split is in range.
     pub fn validate(&self) -> Result<()> {
-        match (&self.dataset, &self.csv) {
-            (Some(_), Some(_)) => Err(Error::invalid(
-                "data",
-                "give either `dataset` or `[data.csv]`, not both",
-            )),
-            (None, None) => Err(Error::invalid(
-                "data",
-                "no data source: set `dataset = \"digits\"` (or mnist, fashion_mnist, usps, diabetes) or a `[data.csv]` table",
-            )),
-            _ if !(0.0..1.0).contains(&self.validation_split) => Err(Error::invalid(
+        let text_files = self.text.as_ref().filter(|t| t.has_files());
+        let sources = [
+            self.dataset.is_some(),
+            self.csv.is_some(),
+            text_files.is_some(),
+        ];
+        match sources.iter().filter(|&&s| s).count() {
+            0 => {
+                return Err(Error::invalid(
+                    "data",
+                    "no data source: set `dataset = \"digits\"` (or mnist, fashion_mnist, usps, diabetes, imdb), a `[data.csv]` table, or `train` and `test` in `[data.text]`",
+                ));
+            }
+            1 => {}
+            _ => {
+                return Err(Error::invalid(
+                    "data",
+                    "give one data source: `dataset`, `[data.csv]`, or `train`/`test` in `[data.text]`",
+                ));
+            }
+        }
+        if let Some(t) = text_files
+            && (t.train.is_none() || t.test.is_none())
+        {
+            return Err(Error::invalid(
+                "data.text",
+                "your own texts need both `train` and `test` (a .csv file or a folder of class subfolders each)",
+            ));
+        }
+        if self.dataset == Some(DatasetName::Imdb) && self.text.is_none() {
+            return Err(Error::invalid(
+                "data.text",
+                "imdb reviews become id sequences: add a [data.text] table with num_words and maxlen (e.g. num_words = 10000, maxlen = 50)",
+            ));
+        }
+        if self.text.is_some() && self.dataset.is_some_and(|d| d != DatasetName::Imdb) {
+            return Err(Error::invalid(
+                "data.text",
+                format!(
+                    "'{}' is not a text dataset; [data.text] goes with dataset = \"imdb\" or your own texts",
+                    self.source_name()
+                ),
+            ));
+        }
+        if let Some(t) = &self.text {
+            t.sequence().validate()?;
+            if !self.preprocess.is_empty() {
+                return Err(Error::invalid(
+                    "data.preprocess",
+                    "text data are word ids: remove the preprocess steps",
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.validation_split) {
+            return Err(Error::invalid(
                 "data.validation_split",
                 format!("must be in [0, 1), got {}", self.validation_split),
-            )),
-            _ => Ok(()),
+            ));
         }
+        Ok(())
     }
 
     /// Short name for messages and plots.
     pub fn source_name(&self) -> String {
-        match (&self.dataset, &self.csv) {
-            (Some(d), _) => d.to_string(),
-            (_, Some(c)) => c.train.display().to_string(),
+        match (&self.dataset, &self.csv, &self.text) {
+            (Some(d), _, _) => d.to_string(),
+            (_, Some(c), _) => c.train.display().to_string(),
+            (_, _, Some(TextSection { train: Some(p), .. })) => p.display().to_string(),
             _ => "?".into(),
         }
     }

@@ -3,8 +3,10 @@
 
 mod base;
 mod data_section;
+mod text_section;
 mod training_section;
 
 pub use base::{DEFAULT_RECIPE, Recipe};
 pub use data_section::{CsvFiles, DataSection};
+pub use text_section::TextSection;
 pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};

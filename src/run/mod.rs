@@ -9,4 +9,6 @@ mod train_run;
 pub use files::{RunFiles, write_atomic};
 pub use predict::{Predictions, load_inputs, predict_run};
 pub use prepare::{PreparedData, prepare_data};
-pub use train_run::{RunOptions, RunReport, evaluate_run, load_trained_model, train_recipe};
+pub use train_run::{
+    RunOptions, RunReport, TrainedRun, evaluate_run, load_trained_model, train_recipe,
+};

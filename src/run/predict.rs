@@ -4,7 +4,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 
-use super::train_run::load_trained_model;
+use super::train_run::{TrainedRun, load_trained_model};
 use crate::data::{Dataset, Targets, read_idx_images, read_maybe_gzip};
 use crate::train::{predict, predicted_classes};
 use crate::{Error, Result};
@@ -22,12 +22,26 @@ pub struct Predictions {
     pub class_names: Option<Vec<String>>,
 }
 
-/// Predicts with the run in `dir` on `input`: an IDX image file (`*-ubyte[.gz]`) or a CSV
-/// of raw feature rows (optional header), preprocessed as in training.
-pub fn predict_run(dir: &Path, input: &Path, device: &Device) -> Result<Predictions> {
-    let (recipe, model, preprocessors) = load_trained_model(dir, device)?;
-    let raw_shape = raw_input_shape(model.input_shape(), &preprocessors);
-    let mut data = load_inputs(input, &raw_shape)?;
+/// Predicts with the run in `dir` on `input`.
+///
+/// For a text run, `input` is a file with one text per line (blank lines are skipped) or,
+/// when no such file exists, the text itself. Otherwise it names an IDX image file
+/// (`*-ubyte[.gz]`) or a CSV of raw feature rows (optional header), preprocessed as in
+/// training.
+pub fn predict_run(dir: &Path, input: &str, device: &Device) -> Result<Predictions> {
+    let TrainedRun {
+        recipe,
+        model,
+        preprocessors,
+        text,
+    } = load_trained_model(dir, device)?;
+    let mut data = match &text {
+        Some(encoding) => encoding.encode(&read_texts(input)?)?,
+        None => {
+            let raw_shape = raw_input_shape(model.input_shape(), &preprocessors);
+            load_inputs(Path::new(input), &raw_shape)?
+        }
+    };
     for p in &preprocessors {
         p.transform(&mut data)?;
     }
@@ -40,6 +54,24 @@ pub fn predict_run(dir: &Path, input: &Path, device: &Device) -> Result<Predicti
         width,
         class_names: class_names(dir),
     })
+}
+
+/// The texts to classify: the lines of the file `input`, or `input` itself.
+fn read_texts(input: &str) -> Result<Vec<String>> {
+    let path = Path::new(input);
+    if !path.is_file() {
+        return Ok(vec![input.to_string()]);
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+    let texts: Vec<String> = String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    if texts.is_empty() {
+        return Err(Error::data(path, "no text: every line is blank"));
+    }
+    Ok(texts)
 }
 
 fn class_names(dir: &Path) -> Option<Vec<String>> {

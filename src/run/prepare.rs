@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::data::{
-    CsvSpec, Dataset, Preprocessor, align_classes, load_builtin, load_csv, validation_split,
+    CsvSpec, Dataset, DatasetName, Preprocessor, TextEncoding, align_classes, imdb_word_index,
+    load_builtin, load_csv, load_imdb, load_text_splits, validation_split,
 };
-use crate::recipe::{CsvFiles, DataSection};
+use crate::recipe::{CsvFiles, DataSection, TextSection};
 use crate::{Error, Result};
 
 /// A recipe's data, ready for training.
@@ -20,12 +21,26 @@ pub struct PreparedData {
     pub test: Dataset,
     /// The fitted preprocessing steps, in order.
     pub preprocessors: Vec<Preprocessor>,
+    /// For text data: how new texts are encoded like the training texts.
+    pub text: Option<TextEncoding>,
+}
+
+/// A data source's training and test sets before any preprocessing.
+#[derive(Debug, Clone)]
+pub(crate) struct RawData {
+    pub train: Dataset,
+    pub test: Dataset,
+    pub text: Option<TextEncoding>,
 }
 
 /// Loads and prepares the data a recipe describes; `data_dir` is where datasets live.
 pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<PreparedData> {
     section.validate()?;
-    let (mut train, mut test) = load_raw(section, data_dir)?;
+    let RawData {
+        mut train,
+        mut test,
+        text,
+    } = load_raw(section, data_dir)?;
     if let Some(n) = section.train_limit {
         train = train.take(n);
     }
@@ -64,37 +79,67 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         val,
         test,
         preprocessors,
+        text,
     })
 }
 
 /// The training and test sets before any preprocessing.
-pub(crate) fn load_raw(
-    section: &DataSection,
-    data_dir: Option<&Path>,
-) -> Result<(Dataset, Dataset)> {
-    match (&section.dataset, &section.csv) {
-        (Some(name), _) => {
-            let s = load_builtin(*name, data_dir)?;
-            Ok((s.train, s.test))
+pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result<RawData> {
+    let plain = |(train, test): (Dataset, Dataset)| RawData {
+        train,
+        test,
+        text: None,
+    };
+    match (&section.dataset, &section.csv, &section.text) {
+        (Some(DatasetName::Imdb), _, Some(text)) => {
+            let cfg = text.sequence();
+            let splits = load_imdb(data_dir, &cfg)?;
+            let words = imdb_word_index(data_dir)?;
+            Ok(RawData {
+                train: splits.train,
+                test: splits.test,
+                text: Some(TextEncoding::new(cfg, &words)),
+            })
         }
-        (None, Some(csv)) => {
+        (Some(name), _, _) => {
+            let s = load_builtin(*name, data_dir)?;
+            Ok(plain((s.train, s.test)))
+        }
+        (None, Some(csv), _) => {
             let train = load_csv(&spec(csv, &csv.train, data_dir))?;
             let test_spec = spec(csv, &csv.test, data_dir);
             let mut test = load_csv(&test_spec)?;
             align_classes(&train, &mut test, &test_spec.path)?;
-            Ok((train, test))
+            Ok(plain((train, test)))
         }
-        (None, None) => Err(Error::invalid("data", "no data source")),
+        (None, None, Some(text @ TextSection { train: Some(train), test: Some(test), .. })) => {
+            let (splits, encoding) = load_text_splits(
+                &resolve(train, data_dir),
+                &resolve(test, data_dir),
+                &text.columns(),
+                &text.sequence(),
+            )?;
+            Ok(RawData {
+                train: splits.train,
+                test: splits.test,
+                text: Some(encoding),
+            })
+        }
+        _ => Err(Error::invalid("data", "no data source")),
+    }
+}
+
+/// A relative path that does not exist as given is taken from the data folder.
+fn resolve(path: &Path, data_dir: Option<&Path>) -> PathBuf {
+    match data_dir {
+        Some(dir) if path.is_relative() && !path.exists() => dir.join(path),
+        _ => path.to_path_buf(),
     }
 }
 
 fn spec(csv: &CsvFiles, path: &Path, data_dir: Option<&Path>) -> CsvSpec {
-    let resolved: PathBuf = match data_dir {
-        Some(dir) if path.is_relative() && !path.exists() => dir.join(path),
-        _ => path.to_path_buf(),
-    };
     CsvSpec {
-        path: resolved,
+        path: resolve(path, data_dir),
         label_column: csv.label_column.clone(),
         task: csv.task,
     }

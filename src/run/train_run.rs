@@ -9,7 +9,7 @@ use burn::tensor::Device;
 
 use super::files::{RunFiles, write_atomic};
 use super::prepare::{PreparedData, prepare_data};
-use crate::data::{Preprocessor, Targets};
+use crate::data::{Preprocessor, Targets, TextEncoding};
 use crate::model::{Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
 use crate::recipe::Recipe;
@@ -18,6 +18,22 @@ use crate::train::{
     save_record,
 };
 use crate::{Error, Result};
+
+/// The run-folder file that tells how new text is encoded (text runs only).
+const TEXT_ENCODING: &str = "text_encoding.json";
+
+/// A finished run, loaded for prediction or evaluation.
+#[derive(Debug)]
+pub struct TrainedRun {
+    /// The recipe it was trained with.
+    pub recipe: Recipe,
+    /// The trained model.
+    pub model: Sequential,
+    /// The fitted preprocessing steps.
+    pub preprocessors: Vec<Preprocessor>,
+    /// How raw text is encoded, for text runs.
+    pub text: Option<TextEncoding>,
+}
 
 /// Where a run reads data and writes its folder.
 #[derive(Debug, Clone)]
@@ -76,6 +92,9 @@ pub fn train_recipe(
     start_folder(recipe, &files, opts.resume)?;
     write_atomic(&files.summary(), summary.to_string().as_bytes())?;
     save_preprocessors(&files, &data.preprocessors)?;
+    if let Some(text) = &data.text {
+        write_atomic(&files.dir.join(TEXT_ENCODING), &text.to_json())?;
+    }
     if let Some(names) = &data.train.class_names {
         let json = serde_json::to_vec(names).expect("names serialise");
         write_atomic(&files.dir.join("classes.json"), &json)?;
@@ -125,16 +144,13 @@ pub fn train_recipe(
 
 /// Re-evaluates a finished run on its test set.
 pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Result<Evaluation> {
-    let (recipe, model, _) = load_trained_model(dir, device)?;
-    let data = prepare_data(&recipe.data, data_dir)?;
-    evaluate(&model, &data.test, recipe.training.loss, 512, device)
+    let run = load_trained_model(dir, device)?;
+    let data = prepare_data(&run.recipe.data, data_dir)?;
+    evaluate(&run.model, &data.test, run.recipe.training.loss, 512, device)
 }
 
-/// The recipe, trained model and preprocessing of a finished run.
-pub fn load_trained_model(
-    dir: &Path,
-    device: &Device,
-) -> Result<(Recipe, Sequential, Vec<Preprocessor>)> {
+/// The recipe, trained model, preprocessing and text encoding of a finished run.
+pub fn load_trained_model(dir: &Path, device: &Device) -> Result<TrainedRun> {
     let files = RunFiles::new(dir);
     if !files.recipe().is_file() {
         return Err(Error::invalid(
@@ -167,7 +183,17 @@ pub fn load_trained_model(
         ));
     }
     let model = load_record(recipe.model.build(&input_shape, device)?, &model_path)?;
-    Ok((recipe, model, preprocessors))
+    let text_path = dir.join(TEXT_ENCODING);
+    let text = match recipe.data.text {
+        Some(_) => Some(TextEncoding::load(&text_path)?),
+        None => None,
+    };
+    Ok(TrainedRun {
+        recipe,
+        model,
+        preprocessors,
+        text,
+    })
 }
 
 fn start_folder(recipe: &Recipe, files: &RunFiles, resume: bool) -> Result<()> {

@@ -64,6 +64,15 @@ pub fn load_imdb(data_dir: Option<&Path>, cfg: &SequenceConfig) -> Result<Splits
     Ok(Splits { train, test })
 }
 
+/// Keras' IMDB word index from `data_dir/imdb/imdb_word_index.json`.
+///
+/// # Errors
+/// [`Error::MissingDataset`] when the file is missing; [`WordIndex::load`]'s errors.
+pub fn imdb_word_index(data_dir: Option<&Path>) -> Result<WordIndex> {
+    let dir = check_files(data_dir, &[WORD_INDEX])?;
+    WordIndex::load(&dir.join(WORD_INDEX))
+}
+
 /// Loads IMDB's 50,000 unlabelled reviews (`imdb/aclImdb_v1_unsup.tar.gz`) encoded as
 /// [`load_imdb`] does, for pre-training.
 ///

@@ -3,18 +3,22 @@
 
 mod archive;
 mod encoder;
+mod encoding;
 mod imdb;
 mod pad;
 mod text_files;
 mod tokenize;
+mod user_text;
 mod vocabulary;
 mod word_index;
 
 pub use archive::{ImdbPart, Review, read_imdb_parts, read_imdb_reviews};
 pub use encoder::{OOV_ID, PAD_ID, START_ID, SequenceConfig, TextEncoder};
-pub use imdb::{IMDB_SHUFFLE_SEED, encode_texts, load_imdb, load_imdb_unsup};
+pub use encoding::TextEncoding;
+pub use imdb::{IMDB_SHUFFLE_SEED, encode_texts, imdb_word_index, load_imdb, load_imdb_unsup};
 pub use pad::pad_sequences;
 pub use text_files::{LabelledTexts, read_text_csv, read_text_folder};
 pub use tokenize::{KERAS_FILTERS, text_to_word_sequence, tokenize_review};
+pub use user_text::{TextColumns, load_text_splits, read_labelled_texts};
 pub use vocabulary::Vocabulary;
 pub use word_index::WordIndex;

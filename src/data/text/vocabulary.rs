@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encoder::TextEncoder;
 use super::tokenize::for_each_word;
+use super::word_index::WordIndex;
 use crate::{Error, Result};
 
 /// The most frequent words of a corpus, ranked like Keras' `Tokenizer.word_index`:
@@ -82,6 +83,11 @@ impl Vocabulary {
     /// The words, most frequent first.
     pub fn words(&self) -> &[String] {
         &self.words
+    }
+
+    /// The same ranks as a [`WordIndex`].
+    pub fn to_word_index(&self) -> WordIndex {
+        WordIndex::from_ranks(self.ranks.iter().map(|(w, &r)| (w.clone(), r)))
     }
 
     /// Number of words.

@@ -49,6 +49,24 @@ impl WordIndex {
         }
     }
 
+    /// The words ranked below `max_rank` (the only ones a [`SequenceConfig`]
+    /// (super::SequenceConfig) with `num_words - index_from == max_rank` can tell apart).
+    pub fn restricted(&self, max_rank: u32) -> Self {
+        Self::from_ranks(
+            self.ranks
+                .iter()
+                .filter(|&(_, &r)| r < max_rank)
+                .map(|(w, &r)| (w.clone(), r)),
+        )
+    }
+
+    /// `(word, rank)` pairs, by rank then word.
+    pub fn ranked(&self) -> Vec<(&str, u32)> {
+        let mut pairs: Vec<(&str, u32)> = self.ranks.iter().map(|(w, &r)| (w.as_str(), r)).collect();
+        pairs.sort_unstable_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)));
+        pairs
+    }
+
     /// Number of words.
     pub fn len(&self) -> usize {
         self.ranks.len()
