@@ -4,8 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use burn::tensor::Device;
 use clap::Args;
-use manabi::run::predict_run;
+use manabi::recipe::AnyRecipe;
+use manabi::run::{load_run_recipe, predict_run, read_texts, translate_run};
 
 use super::Common;
 
@@ -25,7 +27,32 @@ pub struct PredictArgs {
 
 pub fn run(args: PredictArgs) -> Result<()> {
     let device = args.common.device()?;
-    let p = predict_run(&args.run_dir, &args.input, &device)?;
+    let out = match load_run_recipe(&args.run_dir)? {
+        AnyRecipe::Seq2Seq(_) => translations(&args, &device)?,
+        AnyRecipe::Supervised(_) => predictions(&args, &device)?,
+    };
+    match args.output {
+        Some(path) => manabi::run::write_atomic(&path, out.as_bytes())
+            .with_context(|| format!("saving predictions to {}", path.display()))?,
+        None => std::io::stdout().write_all(out.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// `input,output` CSV rows of a sequence-to-sequence run.
+fn translations(args: &PredictArgs, device: &Device) -> Result<String> {
+    let inputs = read_texts(&args.input)?;
+    let outputs = translate_run(&args.run_dir, &inputs, device)?;
+    let mut out = String::from("input,output\n");
+    for (i, o) in inputs.iter().zip(outputs) {
+        out.push_str(&format!("\"{}\",\"{}\"\n", i.replace('"', "\"\""), o.replace('"', "\"\"")));
+    }
+    Ok(out)
+}
+
+/// `row,class,label,p..` (or `row,y..`) CSV rows of a supervised run.
+fn predictions(args: &PredictArgs, device: &Device) -> Result<String> {
+    let p = predict_run(&args.run_dir, &args.input, device)?;
     let mut out = String::new();
     let header: Vec<String> = match &p.classes {
         Some(_) => ["row", "class", "label"]
@@ -55,12 +82,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         out.push_str(&cells.join(","));
         out.push('\n');
     }
-    match args.output {
-        Some(path) => manabi::run::write_atomic(&path, out.as_bytes())
-            .with_context(|| format!("saving predictions to {}", path.display()))?,
-        None => std::io::stdout().write_all(out.as_bytes())?,
-    }
-    Ok(())
+    Ok(out)
 }
 
 /// `p0, p1, ...`; a single sigmoid output is the probability of class 1, named after it.

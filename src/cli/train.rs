@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use burn::tensor::Device;
 use clap::Args;
-use manabi::run::{RunOptions, train_recipe};
+use manabi::recipe::{AnyRecipe, Recipe, Seq2SeqRecipe};
+use manabi::run::{RunOptions, train_recipe, train_seq2seq_recipe};
 
+use super::Common;
 use super::progress::Progress;
-use super::{Common, load_recipe};
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
@@ -42,16 +44,20 @@ impl Default for TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let recipe = load_recipe(args.recipe.as_ref())?.with_overrides(&args.set)?;
+    let recipe = match &args.recipe {
+        Some(p) => AnyRecipe::load(p)?,
+        None => AnyRecipe::Supervised(Box::new(Recipe::default_recipe())),
+    }
+    .with_overrides(&args.set)?;
     let out = match args.out {
         Some(o) => o,
-        None if args.resume => PathBuf::from("runs").join(&recipe.name),
-        None => fresh_run_dir(&recipe.name),
+        None if args.resume => PathBuf::from("runs").join(recipe.name()),
+        None => fresh_run_dir(recipe.name()),
     };
     let device = args.common.device()?;
     eprintln!(
         "manabi: training '{}' into {}{}",
-        recipe.name,
+        recipe.name(),
         out.display(),
         if args.resume { " (resuming)" } else { "" }
     );
@@ -60,8 +66,36 @@ pub fn run(args: TrainArgs) -> Result<()> {
         out,
         resume: args.resume,
     };
+    match recipe {
+        AnyRecipe::Supervised(r) => train_supervised(&r, &opts, &device),
+        AnyRecipe::Seq2Seq(r) => train_seq2seq(&r, &opts, &device),
+    }
+}
+
+fn train_seq2seq(recipe: &Seq2SeqRecipe, opts: &RunOptions, device: &Device) -> Result<()> {
     let mut progress = Progress::new();
-    let report = train_recipe(&recipe, &opts, &device, &mut progress)?;
+    let report = train_seq2seq_recipe(recipe, opts, device, &mut progress)?;
+    for (input, want, got) in &report.examples {
+        let mark = if want == got { "ok   " } else { "wrong" };
+        println!("{mark} {input:>34} -> {got} (expected {want})");
+    }
+    println!(
+        "test_exact_match: {:.4}\ntest_token_accuracy: {:.4}",
+        report.test_exact_match, report.test_token_accuracy
+    );
+    println!(
+        "trained {} epochs (kept epoch {}) in {:.1}s; run folder: {}",
+        report.epochs,
+        report.best_epoch,
+        report.train_seconds,
+        opts.out.display()
+    );
+    Ok(())
+}
+
+fn train_supervised(recipe: &Recipe, opts: &RunOptions, device: &Device) -> Result<()> {
+    let mut progress = Progress::new();
+    let report = train_recipe(recipe, opts, device, &mut progress)?;
     println!("{}", report.summary);
     if let Some(e) = report.stopped_at {
         println!("early stopping at epoch {e}");

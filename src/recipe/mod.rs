@@ -1,12 +1,17 @@
 //! Recipes: one TOML file describes an experiment (data, model, optimiser, schedule,
 //! training). A run saves its recipe beside the weights, so any result can be reproduced.
 
+mod any_recipe;
 mod base;
 mod data_section;
+mod seq2seq_recipe;
 mod text_section;
 mod training_section;
 
+pub(crate) use any_recipe::is_seq2seq;
+pub use any_recipe::AnyRecipe;
 pub use base::{DEFAULT_RECIPE, Recipe};
+pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use data_section::{CsvFiles, DataSection};
 pub use text_section::TextSection;
 pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};

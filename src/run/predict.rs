@@ -56,8 +56,12 @@ pub fn predict_run(dir: &Path, input: &str, device: &Device) -> Result<Predictio
     })
 }
 
-/// The texts to classify: the lines of the file `input`, or `input` itself.
-fn read_texts(input: &str) -> Result<Vec<String>> {
+/// Texts given on the command line: the non-blank lines of the file `input`, or, when no
+/// such file exists, `input` itself.
+///
+/// # Errors
+/// [`Error::Io`] for an unreadable file; [`Error::Data`] when every line is blank.
+pub fn read_texts(input: &str) -> Result<Vec<String>> {
     let path = Path::new(input);
     if !path.is_file() {
         return Ok(vec![input.to_string()]);
