@@ -45,7 +45,11 @@ fn translations(args: &PredictArgs, device: &Device) -> Result<String> {
     let outputs = translate_run(&args.run_dir, &inputs, device)?;
     let mut out = String::from("input,output\n");
     for (i, o) in inputs.iter().zip(outputs) {
-        out.push_str(&format!("\"{}\",\"{}\"\n", i.replace('"', "\"\""), o.replace('"', "\"\"")));
+        out.push_str(&format!(
+            "\"{}\",\"{}\"\n",
+            i.replace('"', "\"\""),
+            o.replace('"', "\"\"")
+        ));
     }
     Ok(out)
 }

@@ -29,7 +29,10 @@ impl AnyRecipe {
                 source_name,
             )?)))
         } else {
-            Ok(Self::Supervised(Box::new(Recipe::parse(text, source_name)?)))
+            Ok(Self::Supervised(Box::new(Recipe::parse(
+                text,
+                source_name,
+            )?)))
         }
     }
 

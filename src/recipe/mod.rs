@@ -8,10 +8,10 @@ mod seq2seq_recipe;
 mod text_section;
 mod training_section;
 
-pub(crate) use any_recipe::is_seq2seq;
 pub use any_recipe::AnyRecipe;
+pub(crate) use any_recipe::is_seq2seq;
 pub use base::{DEFAULT_RECIPE, Recipe};
-pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use data_section::{CsvFiles, DataSection};
+pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use text_section::TextSection;
 pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};

@@ -112,7 +112,17 @@ pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result
             align_classes(&train, &mut test, &test_spec.path)?;
             Ok(plain((train, test)))
         }
-        (None, None, Some(text @ TextSection { train: Some(train), test: Some(test), .. })) => {
+        (
+            None,
+            None,
+            Some(
+                text @ TextSection {
+                    train: Some(train),
+                    test: Some(test),
+                    ..
+                },
+            ),
+        ) => {
             let (splits, encoding) = load_text_splits(
                 &resolve(train, data_dir),
                 &resolve(test, data_dir),

@@ -146,7 +146,13 @@ pub fn train_recipe(
 pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Result<Evaluation> {
     let run = load_trained_model(dir, device)?;
     let data = prepare_data(&run.recipe.data, data_dir)?;
-    evaluate(&run.model, &data.test, run.recipe.training.loss, 512, device)
+    evaluate(
+        &run.model,
+        &data.test,
+        run.recipe.training.loss,
+        512,
+        device,
+    )
 }
 
 /// The recipe, trained model, preprocessing and text encoding of a finished run.

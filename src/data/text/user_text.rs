@@ -67,15 +67,19 @@ pub fn load_text_splits(
     let remap: Vec<u32> = test_names
         .iter()
         .map(|n| {
-            names.iter().position(|m| m == n).map(|i| i as u32).ok_or_else(|| {
-                Error::data(
-                    test,
-                    format!(
-                        "class '{n}' does not occur in the training texts (classes: {})",
-                        names.join(", ")
-                    ),
-                )
-            })
+            names
+                .iter()
+                .position(|m| m == n)
+                .map(|i| i as u32)
+                .ok_or_else(|| {
+                    Error::data(
+                        test,
+                        format!(
+                            "class '{n}' does not occur in the training texts (classes: {})",
+                            names.join(", ")
+                        ),
+                    )
+                })
         })
         .collect::<Result<_>>()?;
     let test_labels: Vec<u32> = test_labels.iter().map(|&l| remap[l as usize]).collect();
@@ -150,8 +154,7 @@ mod tests {
         let cfg = SequenceConfig::new(100, 4);
         let err = load_text_splits(&train, &test, &columns(), &cfg).unwrap_err();
         assert!(err.to_string().contains("'neutral'"), "{err}");
-        let err =
-            load_text_splits(&dir.path().join("nope"), &test, &columns(), &cfg).unwrap_err();
+        let err = load_text_splits(&dir.path().join("nope"), &test, &columns(), &cfg).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
     }
 }

@@ -62,7 +62,8 @@ impl WordIndex {
 
     /// `(word, rank)` pairs, by rank then word.
     pub fn ranked(&self) -> Vec<(&str, u32)> {
-        let mut pairs: Vec<(&str, u32)> = self.ranks.iter().map(|(w, &r)| (w.as_str(), r)).collect();
+        let mut pairs: Vec<(&str, u32)> =
+            self.ranks.iter().map(|(w, &r)| (w.as_str(), r)).collect();
         pairs.sort_unstable_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)));
         pairs
     }
