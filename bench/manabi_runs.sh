@@ -21,9 +21,11 @@ declare -A RECIPES=(
   [fashion_cnn]="fashion_mnist_cnn"
   [resnet]="fashion_mnist_resnet"
   [optimizers]="optimizers_sgd optimizers_momentum optimizers_adagrad optimizers_adam"
+  [imdb_simple_rnn]="imdb_simple_rnn"
+  [imdb_bilstm]="imdb_bilstm"
 )
 
-for work in digits_mlp diabetes optimizers fashion_cnn resnet; do
+for work in digits_mlp diabetes optimizers fashion_cnn resnet imdb_simple_rnn imdb_bilstm; do
   if [ -n "$FILTER" ] && [[ "$work" != *"$FILTER"* ]]; then continue; fi
   for seed in "${SEEDS[@]}"; do
     dirs=()

@@ -1,0 +1,148 @@
+//! manabi's side of the speed benchmark (`bench/speed.py`): times one work on real data and
+//! prints one JSON line, the same format as `bench/speed_peer.py` prints for PyTorch and
+//! Keras.
+//!
+//! ```text
+//! cargo build --release --example bench_work
+//! target/release/examples/bench_work --work cnn_train_epoch --data-dir ../shared/datasets
+//! ```
+//!
+//! Works: `cnn_train_epoch` (the seed Fashion-MNIST CNN, one epoch over the 60,000 training
+//! images, batch 200), `cnn_infer` (the same CNN predicting the 10,000 test images, batch
+//! 1000, median of 3 passes after a warm-up), `bilstm_steps`, `transformer_steps` and
+//! `resnet_steps` (training steps of `recipes/imdb_bilstm.toml`,
+//! `recipes/imdb_transformer.toml` and `recipes/fashion_mnist_resnet.toml` at their batch
+//! sizes, after warm-up steps). Data loading and model building are not timed; each
+//! training work runs through [`fit`], as `manabi train` does.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use manabi::recipe::Recipe;
+use manabi::run::prepare_data;
+use manabi::train::{FitConfig, Silent, fit, predict};
+
+struct Args {
+    work: String,
+    data_dir: PathBuf,
+    threads: usize,
+    steps: Option<usize>,
+    warmup: usize,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        work: String::new(),
+        data_dir: std::env::var_os("MANABI_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("../shared/datasets")),
+        threads: 2,
+        steps: None,
+        warmup: 5,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--work" => args.work = value()?,
+            "--data-dir" => args.data_dir = PathBuf::from(value()?),
+            "--threads" => args.threads = value()?.parse()?,
+            "--steps" => args.steps = Some(value()?.parse()?),
+            "--warmup" => args.warmup = value()?.parse()?,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    if args.work.is_empty() {
+        bail!(
+            "--work is required: cnn_train_epoch, cnn_infer, bilstm_steps, transformer_steps, resnet_steps"
+        );
+    }
+    Ok(args)
+}
+
+/// Seconds of `epochs = 1` over the first `n` training samples of `recipe`.
+fn train_seconds(recipe: &Recipe, data_dir: &std::path::Path, n: Option<usize>) -> Result<f64> {
+    let mut data = prepare_data(&recipe.data, Some(data_dir))?;
+    if let Some(n) = n {
+        data.train = data.train.take(n);
+    }
+    let device = Device::flex().autodiff();
+    device.seed(recipe.seed);
+    let model = recipe.model.build(&data.train.sample_shape, &device)?;
+    let mut cfg = FitConfig::new(
+        recipe.training.loss,
+        recipe.optimizer.clone(),
+        1,
+        recipe.training.batch_size,
+    );
+    cfg.seed = recipe.seed;
+    let started = Instant::now();
+    fit(model, &data.train, None, &cfg, &device, &mut Silent)?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    // Flex parallelises with rayon; the peers get the same thread count.
+    rayon_threads(args.threads);
+    let recipe_path = match args.work.as_str() {
+        "cnn_train_epoch" | "cnn_infer" => "recipes/fashion_mnist_cnn.toml",
+        "bilstm_steps" => "recipes/imdb_bilstm.toml",
+        "transformer_steps" => "recipes/imdb_transformer.toml",
+        "resnet_steps" => "recipes/fashion_mnist_resnet.toml",
+        other => bail!("unknown work {other}"),
+    };
+    let mut recipe = Recipe::load(std::path::Path::new(recipe_path))?;
+    recipe.data.validation_split = 0.0;
+    let batch = recipe.training.batch_size;
+    let (seconds, items, unit) = match args.work.as_str() {
+        "cnn_train_epoch" => {
+            let n = args.steps.map(|s| s * batch);
+            let items = n.unwrap_or(60_000);
+            (train_seconds(&recipe, &args.data_dir, n)?, items, "epoch")
+        }
+        "cnn_infer" => {
+            let data = prepare_data(&recipe.data, Some(&args.data_dir))?;
+            let device = Device::flex();
+            device.seed(recipe.seed);
+            let model = recipe.model.build(&data.test.sample_shape, &device)?;
+            let mut times = Vec::new();
+            for pass in 0..4 {
+                let started = Instant::now();
+                let out = predict(&model, recipe.training.loss, &data.test, 1000, &device);
+                std::hint::black_box(out);
+                if pass > 0 {
+                    times.push(started.elapsed().as_secs_f64());
+                }
+            }
+            times.sort_by(f64::total_cmp);
+            (times[1], data.test.len(), "pass")
+        }
+        _ => {
+            let steps = args
+                .steps
+                .unwrap_or(if args.work == "resnet_steps" { 50 } else { 100 });
+            train_seconds(&recipe, &args.data_dir, Some(args.warmup * batch))?;
+            let t = train_seconds(&recipe, &args.data_dir, Some(steps * batch))?;
+            (t, steps, "step")
+        }
+    };
+    println!(
+        "{{\"framework\":\"manabi\",\"work\":\"{}\",\"seconds\":{seconds},\"items\":{items},\"unit\":\"{unit}\",\"per_item_ms\":{},\"threads\":{},\"versions\":{{\"manabi\":\"{}\",\"burn\":\"0.22.1 (Flex)\"}}}}",
+        args.work,
+        1e3 * seconds / items.max(1) as f64,
+        args.threads,
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(())
+}
+
+/// Sets rayon's global pool size (Flex's threads) unless `RAYON_NUM_THREADS` already does.
+fn rayon_threads(n: usize) {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", n.to_string()) };
+    }
+}
