@@ -1,18 +1,18 @@
 //! End-to-end tests of the `manabi` binary: the default command, run folders, resume after a
 //! kill, and a clear error (no panic, no backtrace, exit code != 0) for each kind of bad input.
 
+mod common;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{assert_clean_error, manabi, repo, stderr};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_manabi")
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The shared datasets beside the repository (present on developer machines and in CI).
@@ -23,41 +23,6 @@ fn datasets() -> Option<PathBuf> {
     } else {
         eprintln!("skipping: {} not found", d.display());
         None
-    }
-}
-
-fn manabi(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("MANABI_DATA")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-/// A failed run with a one-line error containing every needle and no panic.
-fn assert_clean_error(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert!(
-        !o.status.success(),
-        "expected failure, got success; stderr:\n{err}"
-    );
-    assert!(err.contains("error: "), "no error line:\n{err}");
-    for bad in [
-        "panicked",
-        "stack backtrace",
-        "internal error",
-        "RUST_BACKTRACE",
-    ] {
-        assert!(!err.contains(bad), "'{bad}' in stderr:\n{err}");
-    }
-    for n in needles {
-        assert!(err.contains(n), "'{n}' missing from:\n{err}");
     }
 }
 

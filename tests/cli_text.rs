@@ -1,44 +1,13 @@
 //! End-to-end tests of text runs: IMDB reviews, the user's own texts, predictions on raw
 //! text, damaged text data, and sequence-to-sequence recipes.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn manabi(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_manabi"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("MANABI_DATA")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-/// A failed run with an error line containing every needle and no panic.
-fn assert_clean_error(o: &Output, needles: &[&str]) {
-    let err = stderr(o);
-    assert!(!o.status.success(), "expected failure; stderr:\n{err}");
-    assert!(err.contains("error: "), "no error line:\n{err}");
-    for bad in ["panicked", "stack backtrace", "internal error"] {
-        assert!(!err.contains(bad), "'{bad}' in stderr:\n{err}");
-    }
-    for n in needles {
-        assert!(err.contains(n), "'{n}' missing from:\n{err}");
-    }
-}
+use common::{assert_clean_error, manabi, repo, stderr, stdout};
 
 /// The probabilities of the positive class printed by `manabi predict` on a text run.
 fn positive_probabilities(o: &Output) -> Vec<f64> {

@@ -23,6 +23,9 @@ const IDX_FILES: [&str; 4] = [
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 ];
+/// Why `imdb` cannot load without `[data.text]`.
+pub(crate) const IMDB_NEEDS_TEXT: &str = "imdb reviews become id sequences: add a [data.text] \
+     table with num_words and maxlen (e.g. num_words = 10000, maxlen = 50)";
 /// The diabetes files, relative to the data folder.
 const DIABETES_FILES: [&str; 2] = [
     "sklearn-diabetes/diabetes_data_raw.csv.gz",
@@ -154,11 +157,7 @@ pub fn load_builtin(name: DatasetName, data_dir: Option<&Path>) -> Result<Splits
         return holdout_split(load_digits()?);
     }
     if name == DatasetName::Imdb {
-        return Err(Error::invalid(
-            "data.text",
-            "imdb reviews become id sequences: add a [data.text] table with num_words and \
-             maxlen (e.g. num_words = 10000, maxlen = 50)",
-        ));
+        return Err(Error::invalid("data.text", IMDB_NEEDS_TEXT));
     }
     let dir = check_files(name, data_dir)?;
     match name {

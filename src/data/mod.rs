@@ -13,6 +13,7 @@ mod split;
 mod text;
 
 pub use batches::{sequential_batches, shuffled_batches};
+pub(crate) use builtin::IMDB_NEEDS_TEXT;
 pub use builtin::{DatasetName, Splits, load_builtin};
 pub use csv_table::{CsvSpec, CsvTask, align_classes, load_csv};
 pub use dataset::{Dataset, Targets};

@@ -89,10 +89,7 @@ impl DataSection {
             ));
         }
         if self.dataset == Some(DatasetName::Imdb) && self.text.is_none() {
-            return Err(Error::invalid(
-                "data.text",
-                "imdb reviews become id sequences: add a [data.text] table with num_words and maxlen (e.g. num_words = 10000, maxlen = 50)",
-            ));
+            return Err(Error::invalid("data.text", crate::data::IMDB_NEEDS_TEXT));
         }
         if self.text.is_some() && self.dataset.is_some_and(|d| d != DatasetName::Imdb) {
             return Err(Error::invalid(

@@ -9,10 +9,11 @@ use burn::tensor::Device;
 
 use super::files::{RunFiles, write_atomic};
 use super::prepare::{PreparedData, prepare_data};
+use super::seq2seq_run::load_run_recipe;
 use crate::data::{Preprocessor, Targets, TextEncoding};
 use crate::model::{Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
-use crate::recipe::Recipe;
+use crate::recipe::{AnyRecipe, Recipe};
 use crate::train::{
     Checkpoint, Evaluation, FitConfig, History, Observer, check_fit, evaluate, fit, load_record,
     save_record,
@@ -158,16 +159,18 @@ pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Res
 /// The recipe, trained model, preprocessing and text encoding of a finished run.
 pub fn load_trained_model(dir: &Path, device: &Device) -> Result<TrainedRun> {
     let files = RunFiles::new(dir);
-    if !files.recipe().is_file() {
-        return Err(Error::invalid(
-            "run folder",
-            format!(
-                "{} has no recipe.toml: is it a manabi run folder?",
-                dir.display()
-            ),
-        ));
-    }
-    let recipe = Recipe::load(&files.recipe())?;
+    let recipe = match load_run_recipe(dir)? {
+        AnyRecipe::Supervised(r) => *r,
+        AnyRecipe::Seq2Seq(_) => {
+            return Err(Error::invalid(
+                "run folder",
+                format!(
+                    "{} is a sequence-to-sequence run: use `manabi predict` to translate with it",
+                    dir.display()
+                ),
+            ));
+        }
+    };
     let pre_path = files.preprocess();
     let text = fs::read(&pre_path).map_err(|e| Error::io("reading", &pre_path, e))?;
     let preprocessors: Vec<Preprocessor> =
