@@ -337,8 +337,6 @@ TensorFlow calls `model.train_on_batch` (the compiled train step of `fit`) and, 
 `cnn_infer`, `model.predict`; manabi runs its own `fit` / `predict`, as `manabi train`
 does. Model details: `bench/speed_peer.py` (docstring) and `bench/README.md`.
 """)
-    L.append("Where manabi's time goes, and what would close the gaps: "
-             "[profile.md](profile.md) (perf profiles of each work).\n")
     L.append("## How to reproduce\n")
     L.append("On a fresh machine, from the repository root (creates `bench/.venv` with "
              "`bench/setup.sh` if missing, builds manabi and `bench_work` in release mode, "
