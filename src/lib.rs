@@ -7,6 +7,7 @@
 
 pub mod data;
 mod error;
+pub mod kernels;
 pub mod losses;
 pub mod model;
 pub mod optim;

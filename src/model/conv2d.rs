@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::{Activation, ActivationKind};
 use super::features::Features;
 use super::initializer::InitKind;
+use crate::kernels;
 
 /// Keras' padding modes.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -94,9 +95,37 @@ impl Conv2d {
     /// - input: `[batch, channels, h, w]`
     /// - output: `[batch, filters, h', w']`
     pub fn forward(&self, x: Features) -> Features {
-        let y = self.conv.forward(x.into_image());
+        let x = x.into_image();
+        let conv = &self.conv;
+        let [_, _, h, w] = x.dims();
+        let (k, st) = (conv.kernel_size, conv.stride);
+        let padding = match conv.padding {
+            PaddingConfig2d::Valid => Some([(0, 0), (0, 0)]),
+            PaddingConfig2d::Same => {
+                Some([same_padding(h, k[0], st[0]), same_padding(w, k[1], st[1])])
+            }
+            PaddingConfig2d::Explicit(..) => None,
+        };
+        let y = match padding {
+            Some(padding) if conv.dilation == [1, 1] && conv.groups == 1 => kernels::conv2d(
+                x,
+                conv.weight.val(),
+                conv.bias.as_ref().map(|b| b.val()),
+                st,
+                padding,
+            ),
+            _ => conv.forward(x),
+        };
         self.activation.forward(Features::Image(y))
     }
+}
+
+/// Leading and trailing zero padding along one axis, placed as Keras and Burn place it for
+/// `same` (an odd total puts the extra row at the end).
+fn same_padding(n: usize, kernel: usize, stride: usize) -> (usize, usize) {
+    let needed = (n.div_ceil(stride).max(1) - 1) * stride + kernel;
+    let total = needed.saturating_sub(n);
+    (total / 2, total - total / 2)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Pooling layers (SPEC F1): max, average and global average pooling.
 
+use crate::kernels;
 use burn::module::Module;
+use burn::nn::PaddingConfig2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 
 use super::features::Features;
@@ -44,6 +46,9 @@ impl Pool2d {
     pub fn forward(&self, x: Features) -> Features {
         let x = x.into_image();
         Features::Image(match self {
+            Pool2d::Max(p) if p.padding == PaddingConfig2d::Valid && p.dilation == [1, 1] => {
+                kernels::max_pool2d(x, p.kernel_size, p.stride)
+            }
             Pool2d::Max(p) => p.forward(x),
             Pool2d::Average(p) => p.forward(x),
         })

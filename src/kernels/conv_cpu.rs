@@ -1,0 +1,316 @@
+//! 2-D convolution on `f32` NCHW buffers as im2col plus one matrix product per sample, with a
+//! real backward pass (no transposed-convolution fallback). The batch is split over rayon's
+//! threads; each thread reuses one column buffer.
+
+use rayon::prelude::*;
+
+use super::gemm::{MatRef, matmul};
+
+/// Shapes of one convolution: input `[n, c, h, w]`, weights `[f, c, kh, kw]`, output
+/// `[n, f, ho, wo]`, stride `(sh, sw)` and leading zero padding `(ph, pw)` (trailing padding
+/// is whatever `ho`, `wo` imply). Dilation 1, one group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub f: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl ConvGeometry {
+    fn in_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    fn out_len(&self) -> usize {
+        self.f * self.ho * self.wo
+    }
+    /// Rows of the column matrix: one per weight of a filter.
+    fn k(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+    /// Columns of the column matrix: one per output position.
+    fn p(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// For output coordinate `o` along an axis and kernel offset `i`: the input coordinate,
+    /// or `None` in the padding.
+    #[inline]
+    fn source(o: usize, i: usize, stride: usize, pad: usize, len: usize) -> Option<usize> {
+        (o * stride + i).checked_sub(pad).filter(|&s| s < len)
+    }
+
+    /// Unfolds one sample `[c, h, w]` into `col[k, p]`.
+    fn im2col(&self, x: &[f32], col: &mut [f32]) {
+        let p = self.p();
+        for ci in 0..self.c {
+            let plane = &x[ci * self.h * self.w..(ci + 1) * self.h * self.w];
+            for i in 0..self.kh {
+                for j in 0..self.kw {
+                    let row = ((ci * self.kh + i) * self.kw + j) * p;
+                    let dst = &mut col[row..row + p];
+                    for oy in 0..self.ho {
+                        let out = &mut dst[oy * self.wo..(oy + 1) * self.wo];
+                        match Self::source(oy, i, self.sh, self.ph, self.h) {
+                            None => out.fill(0.0),
+                            Some(y) => {
+                                self.gather_row(&plane[y * self.w..(y + 1) * self.w], j, out)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies input row `src` sampled at `ox * sw + j - pw` into `out`.
+    #[inline]
+    fn gather_row(&self, src: &[f32], j: usize, out: &mut [f32]) {
+        if self.sw == 1 && self.pw <= j && j - self.pw + self.wo <= self.w {
+            let start = j - self.pw;
+            out.copy_from_slice(&src[start..start + self.wo]);
+            return;
+        }
+        for (ox, o) in out.iter_mut().enumerate() {
+            *o = Self::source(ox, j, self.sw, self.pw, self.w).map_or(0.0, |x| src[x]);
+        }
+    }
+
+    /// Folds `col[k, p]` back, adding into one sample's input gradient `[c, h, w]`.
+    fn col2im(&self, col: &[f32], dx: &mut [f32]) {
+        let p = self.p();
+        for ci in 0..self.c {
+            let plane = &mut dx[ci * self.h * self.w..(ci + 1) * self.h * self.w];
+            for i in 0..self.kh {
+                for j in 0..self.kw {
+                    let row = ((ci * self.kh + i) * self.kw + j) * p;
+                    let src = &col[row..row + p];
+                    for oy in 0..self.ho {
+                        let Some(y) = Self::source(oy, i, self.sh, self.ph, self.h) else {
+                            continue;
+                        };
+                        let dst = &mut plane[y * self.w..(y + 1) * self.w];
+                        let vals = &src[oy * self.wo..(oy + 1) * self.wo];
+                        for (ox, v) in vals.iter().enumerate() {
+                            if let Some(x) = Self::source(ox, j, self.sw, self.pw, self.w) {
+                                dst[x] += v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Samples per rayon task: enough tasks to keep every thread busy, few enough to reuse buffers.
+fn chunk_len(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads() * 4).max(1)
+}
+
+/// `y = conv(x, weight) + bias`, all NCHW / `[f, c, kh, kw]` / `[f]` buffers.
+pub fn conv2d_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+    assert_eq!(x.len(), g.n * g.in_len(), "conv2d: input length");
+    assert_eq!(weight.len(), g.f * g.k(), "conv2d: weight length");
+    assert_eq!(bias.len(), g.f, "conv2d: bias length");
+    let mut y = vec![0.0f32; g.n * g.out_len()];
+    let (k, p) = (g.k(), g.p());
+    let chunk = chunk_len(g.n);
+    y.par_chunks_mut(chunk * g.out_len())
+        .enumerate()
+        .for_each(|(ci, ys)| {
+            let mut col = vec![0.0f32; k * p];
+            for (s, yb) in ys.chunks_mut(g.out_len()).enumerate() {
+                let b = ci * chunk + s;
+                g.im2col(&x[b * g.in_len()..(b + 1) * g.in_len()], &mut col);
+                matmul(
+                    yb,
+                    MatRef::new(weight, g.f, k),
+                    MatRef::new(&col, k, p),
+                    false,
+                );
+                for (row, &bf) in yb.chunks_mut(p).zip(bias) {
+                    row.iter_mut().for_each(|v| *v += bf);
+                }
+            }
+        });
+    y
+}
+
+/// Gradients of a convolution: `(dx, dweight, dbias)` from the forward inputs and `dy`; `dx`
+/// stays zero unless `need_dx` (a first layer's input needs no gradient).
+pub fn conv2d_backward(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    dy: &[f32],
+    need_dx: bool,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    assert_eq!(
+        dy.len(),
+        g.n * g.out_len(),
+        "conv2d backward: output gradient length"
+    );
+    let (k, p) = (g.k(), g.p());
+    let mut dx = vec![0.0f32; g.n * g.in_len()];
+    let chunk = chunk_len(g.n);
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
+        .par_chunks_mut(chunk * g.in_len())
+        .enumerate()
+        .map(|(ci, dxs)| {
+            let mut col = vec![0.0f32; k * p];
+            let mut dcol = vec![0.0f32; k * p];
+            let mut dw = vec![0.0f32; g.f * k];
+            let mut db = vec![0.0f32; g.f];
+            for (s, dxb) in dxs.chunks_mut(g.in_len()).enumerate() {
+                let b = ci * chunk + s;
+                let dyb = &dy[b * g.out_len()..(b + 1) * g.out_len()];
+                g.im2col(&x[b * g.in_len()..(b + 1) * g.in_len()], &mut col);
+                let dyb_m = MatRef::new(dyb, g.f, p);
+                matmul(&mut dw, dyb_m, MatRef::new(&col, k, p).t(), true);
+                if need_dx {
+                    matmul(&mut dcol, MatRef::new(weight, g.f, k).t(), dyb_m, false);
+                    g.col2im(&dcol, dxb);
+                }
+                for (acc, row) in db.iter_mut().zip(dyb.chunks(p)) {
+                    *acc += row.iter().sum::<f32>();
+                }
+            }
+            (dw, db)
+        })
+        .collect();
+    let mut dw = vec![0.0f32; g.f * k];
+    let mut db = vec![0.0f32; g.f];
+    for (pw, pb) in partials {
+        dw.iter_mut().zip(pw).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(pb).for_each(|(a, b)| *a += b);
+    }
+    (dx, dw, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct definition of the convolution, for checking.
+    fn naive(g: &ConvGeometry, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
+        let mut y = vec![0.0; g.n * g.out_len()];
+        for n in 0..g.n {
+            for f in 0..g.f {
+                for oy in 0..g.ho {
+                    for ox in 0..g.wo {
+                        let mut acc = b[f];
+                        for c in 0..g.c {
+                            for i in 0..g.kh {
+                                for j in 0..g.kw {
+                                    let sy = ConvGeometry::source(oy, i, g.sh, g.ph, g.h);
+                                    let sx = ConvGeometry::source(ox, j, g.sw, g.pw, g.w);
+                                    if let (Some(sy), Some(sx)) = (sy, sx) {
+                                        acc += x[((n * g.c + c) * g.h + sy) * g.w + sx]
+                                            * w[((f * g.c + c) * g.kh + i) * g.kw + j];
+                                    }
+                                }
+                            }
+                        }
+                        y[((n * g.f + f) * g.ho + oy) * g.wo + ox] = acc;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn data(len: usize, seed: f32) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i as f32 + seed) * 0.731).sin())
+            .collect()
+    }
+
+    fn geometry(stride: usize, pad: usize) -> ConvGeometry {
+        let (h, w, kh, kw) = (7, 6, 3, 2);
+        ConvGeometry {
+            n: 3,
+            c: 2,
+            h,
+            w,
+            f: 4,
+            kh,
+            kw,
+            sh: stride,
+            sw: stride,
+            ph: pad,
+            pw: pad,
+            ho: (h + 2 * pad - kh) / stride + 1,
+            wo: (w + 2 * pad - kw) / stride + 1,
+        }
+    }
+
+    #[test]
+    fn forward_matches_the_definition() {
+        for (stride, pad) in [(1, 0), (2, 1), (1, 1)] {
+            let g = geometry(stride, pad);
+            let (x, w, b) = (
+                data(g.n * g.in_len(), 0.0),
+                data(g.f * g.k(), 1.0),
+                data(g.f, 2.0),
+            );
+            let got = conv2d_forward(&g, &x, &w, &b);
+            for (a, e) in got.iter().zip(naive(&g, &x, &w, &b)) {
+                assert!(
+                    (a - e).abs() < 1e-4,
+                    "stride {stride} pad {pad}: {a} vs {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        // loss = sum(y * r) for a fixed r, so dy = r.
+        let g = geometry(2, 1);
+        let (x, w, b) = (
+            data(g.n * g.in_len(), 0.0),
+            data(g.f * g.k(), 1.0),
+            data(g.f, 2.0),
+        );
+        let r = data(g.n * g.out_len(), 3.0);
+        let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
+            naive(&g, x, w, b)
+                .iter()
+                .zip(&r)
+                .map(|(y, r)| (*y as f64) * (*r as f64))
+                .sum()
+        };
+        let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r, true);
+        let eps = 1e-2f32;
+        let check = |grad: &[f32], which: usize| {
+            for idx in (0..grad.len()).step_by(5) {
+                let (mut xp, mut wp, mut bp) = (x.clone(), w.clone(), b.clone());
+                let (mut xm, mut wm, mut bm) = (x.clone(), w.clone(), b.clone());
+                match which {
+                    0 => (xp[idx] += eps, xm[idx] -= eps),
+                    1 => (wp[idx] += eps, wm[idx] -= eps),
+                    _ => (bp[idx] += eps, bm[idx] -= eps),
+                };
+                let num = (loss(&xp, &wp, &bp) - loss(&xm, &wm, &bm)) / (2.0 * eps as f64);
+                assert!(
+                    (num - grad[idx] as f64).abs() < 1e-2,
+                    "param {which} index {idx}: numeric {num} vs {}",
+                    grad[idx]
+                );
+            }
+        };
+        check(&dx, 0);
+        check(&dw, 1);
+        check(&db, 2);
+    }
+}

@@ -1,0 +1,244 @@
+//! The CPU kernels as a Burn backend extension: a Flex implementation that runs them, and an
+//! `Autodiff<Flex>` implementation whose backward step calls their hand-written gradients.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Flex, backend_extension};
+use burn::tensor::{Shape, TensorData};
+
+use super::conv_cpu::{ConvGeometry, conv2d_backward, conv2d_forward};
+use super::pool_cpu::{PoolGeometry, max_pool2d_backward, max_pool2d_forward};
+
+/// Operations manabi runs with its own CPU kernels.
+#[backend_extension(Flex, Autodiff)]
+pub trait CpuKernels: Backend {
+    /// `conv(x, weight) + bias`, NCHW; see [`ConvGeometry`] for the scalars.
+    #[allow(clippy::too_many_arguments)]
+    fn cpu_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+        out_h: usize,
+        out_w: usize,
+    ) -> FloatTensor<Self>;
+
+    /// Max pooling without padding, NCHW.
+    fn cpu_max_pool2d(
+        x: FloatTensor<Self>,
+        kernel_h: usize,
+        kernel_w: usize,
+        stride_h: usize,
+        stride_w: usize,
+    ) -> FloatTensor<Self>;
+}
+
+/// The tensor's values as a contiguous `f32` vector view (copying only when strided).
+fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap().to_vec()),
+    }
+}
+
+fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, Shape::from(shape)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conv_geometry(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    stride_h: usize,
+    stride_w: usize,
+    pad_h: usize,
+    pad_w: usize,
+    out_h: usize,
+    out_w: usize,
+) -> ConvGeometry {
+    let xs = x.layout().shape();
+    let ws = weight.layout().shape();
+    assert_eq!(
+        xs[1], ws[1],
+        "cpu_conv2d: input channels differ from the weights'"
+    );
+    ConvGeometry {
+        n: xs[0],
+        c: xs[1],
+        h: xs[2],
+        w: xs[3],
+        f: ws[0],
+        kh: ws[2],
+        kw: ws[3],
+        sh: stride_h,
+        sw: stride_w,
+        ph: pad_h,
+        pw: pad_w,
+        ho: out_h,
+        wo: out_w,
+    }
+}
+
+fn pool_geometry(x: &FlexTensor, kh: usize, kw: usize, sh: usize, sw: usize) -> PoolGeometry {
+    let s = x.layout().shape();
+    PoolGeometry {
+        planes: s[0] * s[1],
+        h: s[2],
+        w: s[3],
+        kh,
+        kw,
+        sh,
+        sw,
+    }
+}
+
+fn conv_forward(g: &ConvGeometry, x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
+    let y = conv2d_forward(g, &values(x), &values(w), &values(b));
+    tensor(y, vec![g.n, g.f, g.ho, g.wo])
+}
+
+fn pool_forward(g: &PoolGeometry, x: &FlexTensor) -> FlexTensor {
+    let s = x.layout().shape();
+    let y = max_pool2d_forward(g, &values(x));
+    tensor(y, vec![s[0], s[1], g.ho(), g.wo()])
+}
+
+impl CpuKernels for Flex {
+    fn cpu_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+        out_h: usize,
+        out_w: usize,
+    ) -> FloatTensor<Self> {
+        let g = conv_geometry(&x, &weight, stride_h, stride_w, pad_h, pad_w, out_h, out_w);
+        conv_forward(&g, &x, &weight, &bias)
+    }
+
+    fn cpu_max_pool2d(
+        x: FloatTensor<Self>,
+        kernel_h: usize,
+        kernel_w: usize,
+        stride_h: usize,
+        stride_w: usize,
+    ) -> FloatTensor<Self> {
+        let g = pool_geometry(&x, kernel_h, kernel_w, stride_h, stride_w);
+        pool_forward(&g, &x)
+    }
+}
+
+#[derive(Debug)]
+struct ConvBackward;
+
+impl Backward<Flex, 3> for ConvBackward {
+    type State = (ConvGeometry, FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_w, node_b] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (g, x, w) = ops.state;
+        let (dx, dw, db) =
+            conv2d_backward(&g, &values(&x), &values(&w), &values(&dy), node_x.is_some());
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, tensor(dx, vec![g.n, g.c, g.h, g.w]));
+        }
+        if let Some(node) = node_w {
+            grads.register::<Flex>(node.id, tensor(dw, vec![g.f, g.c, g.kh, g.kw]));
+        }
+        if let Some(node) = node_b {
+            grads.register::<Flex>(node.id, tensor(db, vec![g.f]));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PoolBackward;
+
+impl Backward<Flex, 1> for PoolBackward {
+    type State = (PoolGeometry, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (g, x) = ops.state;
+        if let Some(node) = node_x {
+            let dx = max_pool2d_backward(&g, &values(&x), &values(&dy));
+            grads.register::<Flex>(node.id, tensor(dx, x.layout().shape().to_vec()));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
+    fn cpu_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+        out_h: usize,
+        out_w: usize,
+    ) -> FloatTensor<Self> {
+        let g = conv_geometry(
+            x.primitive(),
+            weight.primitive(),
+            stride_h,
+            stride_w,
+            pad_h,
+            pad_w,
+            out_h,
+            out_w,
+        );
+        match ConvBackward
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (xp, wp) = (x.primitive().clone(), weight.primitive().clone());
+                let y = conv_forward(&g, &xp, &wp, bias.primitive());
+                prep.finish((g, xp, wp), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(conv_forward(
+                &g,
+                x.primitive(),
+                weight.primitive(),
+                bias.primitive(),
+            )),
+        }
+    }
+
+    fn cpu_max_pool2d(
+        x: FloatTensor<Self>,
+        kernel_h: usize,
+        kernel_w: usize,
+        stride_h: usize,
+        stride_w: usize,
+    ) -> FloatTensor<Self> {
+        let g = pool_geometry(x.primitive(), kernel_h, kernel_w, stride_h, stride_w);
+        match PoolBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let xp = x.primitive().clone();
+                let y = pool_forward(&g, &xp);
+                prep.finish((g, xp), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(pool_forward(&g, x.primitive())),
+        }
+    }
+}

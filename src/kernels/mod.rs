@@ -1,0 +1,164 @@
+//! manabi's own CPU kernels (issue 4): convolution and max pooling with real backward passes,
+//! plugged into Burn as a backend extension for Flex. The front doors here route Flex `f32`
+//! tensors to them and everything else (GPU backends, other dtypes, dilated or grouped
+//! convolutions) to Burn's own ops, so a model is written once.
+
+mod conv_cpu;
+mod extension;
+mod gemm;
+mod pool_cpu;
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::backend::Dispatch;
+use burn::tensor::module::{conv2d as burn_conv2d, max_pool2d as burn_max_pool2d};
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+use burn::tensor::{DType, Device, Tensor};
+
+pub use extension::CpuKernels;
+
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns manabi's kernels on or off (process-wide); off means Burn's ops everywhere. For
+/// equivalence tests and benchmarks (`MANABI_KERNELS=burn` does the same at start-up).
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+fn use_kernels(x: &Tensor<4>) -> bool {
+    static FROM_ENV: OnceLock<bool> = OnceLock::new();
+    let env_allows =
+        *FROM_ENV.get_or_init(|| std::env::var("MANABI_KERNELS").as_deref() != Ok("burn"));
+    env_allows
+        && ENABLED.load(Ordering::Relaxed)
+        && x.dtype() == DType::F32
+        && x.device() == Device::flex()
+}
+
+/// Output length of a convolution or pooling along one axis.
+fn out_len(n: usize, pad: (usize, usize), kernel: usize, stride: usize) -> usize {
+    (n + pad.0 + pad.1 - kernel) / stride + 1
+}
+
+/// 2-D convolution, NCHW, weights `[filters, channels, kh, kw]`, dilation 1, one group;
+/// `padding` is `[(top, bottom), (left, right)]`.
+pub fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    stride: [usize; 2],
+    padding: [(usize, usize); 2],
+) -> Tensor<4> {
+    if !use_kernels(&x) {
+        let options = ConvOptions::new_with_padding(stride, padding, [1, 1], 1);
+        return burn_conv2d(x, weight, bias, options);
+    }
+    let [_, _, h, w] = x.dims();
+    let [f, _, kh, kw] = weight.dims();
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([f], &x.device()));
+    let out = <Dispatch as CpuKernels>::cpu_conv2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        stride[0],
+        stride[1],
+        padding[0].0,
+        padding[1].0,
+        out_len(h, padding[0], kh, stride[0]),
+        out_len(w, padding[1], kw, stride[1]),
+    );
+    Tensor::from_dispatch(out)
+}
+
+/// 2-D max pooling without padding (floor mode), NCHW.
+pub fn max_pool2d(x: Tensor<4>, kernel: [usize; 2], stride: [usize; 2]) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    if !use_kernels(&x) || h < kernel[0] || w < kernel[1] {
+        return burn_max_pool2d(x, MaxPoolOptions::new(kernel).with_stride(stride));
+    }
+    let out = <Dispatch as CpuKernels>::cpu_max_pool2d(
+        x.into_dispatch(),
+        kernel[0],
+        kernel[1],
+        stride[0],
+        stride[1],
+    );
+    Tensor::from_dispatch(out)
+}
+
+#[cfg(test)]
+mod tests {
+    //! manabi's kernels against Burn's ops: same outputs, same gradients.
+    use super::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    fn close<const D: usize>(a: Tensor<D>, b: Tensor<D>) {
+        a.into_data()
+            .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-4));
+    }
+
+    #[test]
+    fn conv2d_matches_burn_forward_and_backward() {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        // (stride, padding): valid, keras `same` with an odd total, strided.
+        for (stride, padding) in [
+            ([1, 1], [(0, 0), (0, 0)]),
+            ([1, 1], [(1, 1), (1, 1)]),
+            ([2, 2], [(0, 1), (0, 1)]),
+            ([2, 1], [(1, 1), (0, 0)]),
+        ] {
+            let x =
+                Tensor::<4>::random([3, 2, 8, 7], Distribution::Default, &device).require_grad();
+            let w =
+                Tensor::<4>::random([5, 2, 3, 3], Distribution::Default, &device).require_grad();
+            let b = Tensor::<1>::random([5], Distribution::Default, &device).require_grad();
+            let ours = conv2d(x.clone(), w.clone(), Some(b.clone()), stride, padding);
+            let options = ConvOptions::new_with_padding(stride, padding, [1, 1], 1);
+            let theirs = burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options);
+            assert_eq!(ours.dims(), theirs.dims());
+            close(ours.clone().inner(), theirs.clone().inner());
+            // A loss that weighs every output differently.
+            let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
+            let g1 = (ours * r.clone()).sum().backward();
+            let g2 = (theirs * r).sum().backward();
+            close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+            close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+        }
+    }
+
+    #[test]
+    fn conv2d_without_bias_or_autodiff_matches_burn() {
+        let device = Device::flex();
+        let x = Tensor::<4>::random([2, 3, 6, 6], Distribution::Default, &device);
+        let w = Tensor::<4>::random([4, 3, 2, 2], Distribution::Default, &device);
+        let ours = conv2d(x.clone(), w.clone(), None, [1, 1], [(0, 0), (0, 0)]);
+        let options = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+        close(ours, burn_conv2d(x, w, None, options));
+    }
+
+    #[test]
+    fn max_pool2d_matches_burn_forward_and_backward() {
+        let device = Device::flex().autodiff();
+        device.seed(4);
+        for (kernel, stride, size) in [
+            ([2, 2], [2, 2], 9),
+            ([3, 3], [2, 2], 8),
+            ([2, 2], [1, 1], 5),
+        ] {
+            let x = Tensor::<4>::random([2, 3, size, size], Distribution::Default, &device)
+                .require_grad();
+            let ours = max_pool2d(x.clone(), kernel, stride);
+            let theirs =
+                burn_max_pool2d(x.clone(), MaxPoolOptions::new(kernel).with_stride(stride));
+            assert_eq!(ours.dims(), theirs.dims());
+            close(ours.clone().inner(), theirs.clone().inner());
+            let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
+            let g1 = (ours * r.clone()).sum().backward();
+            let g2 = (theirs * r).sum().backward();
+            close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        }
+    }
+}
