@@ -84,6 +84,7 @@ fn train_seconds(recipe: &Recipe, data_dir: &std::path::Path, n: Option<usize>) 
 }
 
 fn main() -> Result<()> {
+    manabi::kernels::tune_allocator();
     let args = parse_args()?;
     // Flex parallelises with rayon; the peers get the same thread count.
     rayon_threads(args.threads);

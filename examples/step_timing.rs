@@ -13,6 +13,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use manabi::recipe::Recipe;
 
 fn main() -> anyhow::Result<()> {
+    manabi::kernels::tune_allocator();
     let mut args = std::env::args().skip(1);
     let recipe = Recipe::load(std::path::Path::new(
         &args

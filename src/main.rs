@@ -9,6 +9,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     cli::install_panic_hook();
+    manabi::kernels::tune_allocator();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -100,6 +100,13 @@ impl ConvGeometry {
                         };
                         let dst = &mut plane[y * self.w..(y + 1) * self.w];
                         let vals = &src[oy * self.wo..(oy + 1) * self.wo];
+                        if self.sw == 1 && self.pw <= j && j - self.pw + self.wo <= self.w {
+                            let start = j - self.pw;
+                            for (d, v) in dst[start..start + self.wo].iter_mut().zip(vals) {
+                                *d += v;
+                            }
+                            continue;
+                        }
                         for (ox, v) in vals.iter().enumerate() {
                             if let Some(x) = Self::source(ox, j, self.sw, self.pw, self.w) {
                                 dst[x] += v;
@@ -117,8 +124,15 @@ fn chunk_len(n: usize) -> usize {
     n.div_ceil(rayon::current_num_threads() * 4).max(1)
 }
 
-/// `y = conv(x, weight) + bias`, all NCHW / `[f, c, kh, kw]` / `[f]` buffers.
-pub fn conv2d_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+/// `y = conv(x, weight) + bias`, then `max(y, 0)` when `relu`; NCHW / `[f, c, kh, kw]` / `[f]`
+/// buffers.
+pub fn conv2d_forward(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    relu: bool,
+) -> Vec<f32> {
     assert_eq!(x.len(), g.n * g.in_len(), "conv2d: input length");
     assert_eq!(weight.len(), g.f * g.k(), "conv2d: weight length");
     assert_eq!(bias.len(), g.f, "conv2d: bias length");
@@ -139,20 +153,26 @@ pub fn conv2d_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32])
                     false,
                 );
                 for (row, &bf) in yb.chunks_mut(p).zip(bias) {
-                    row.iter_mut().for_each(|v| *v += bf);
+                    if relu {
+                        row.iter_mut().for_each(|v| *v = (*v + bf).max(0.0));
+                    } else {
+                        row.iter_mut().for_each(|v| *v += bf);
+                    }
                 }
             }
         });
     y
 }
 
-/// Gradients of a convolution: `(dx, dweight, dbias)` from the forward inputs and `dy`; `dx`
-/// stays zero unless `need_dx` (a first layer's input needs no gradient).
+/// Gradients of a convolution: `(dx, dweight, dbias)` from the forward inputs and `dy`. With
+/// `relu_out` (the forward output of a fused ReLU), `dy` is first masked where it was zero.
+/// `dx` stays zero unless `need_dx` (a first layer's input needs no gradient).
 pub fn conv2d_backward(
     g: &ConvGeometry,
     x: &[f32],
     weight: &[f32],
     dy: &[f32],
+    relu_out: Option<&[f32]>,
     need_dx: bool,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     assert_eq!(
@@ -171,9 +191,19 @@ pub fn conv2d_backward(
             let mut dcol = vec![0.0f32; k * p];
             let mut dw = vec![0.0f32; g.f * k];
             let mut db = vec![0.0f32; g.f];
+            let mut masked = vec![0.0f32; if relu_out.is_some() { g.out_len() } else { 0 }];
             for (s, dxb) in dxs.chunks_mut(g.in_len()).enumerate() {
                 let b = ci * chunk + s;
-                let dyb = &dy[b * g.out_len()..(b + 1) * g.out_len()];
+                let span = b * g.out_len()..(b + 1) * g.out_len();
+                let dyb = match relu_out {
+                    None => &dy[span],
+                    Some(y) => {
+                        for ((m, d), y) in masked.iter_mut().zip(&dy[span.clone()]).zip(&y[span]) {
+                            *m = if *y > 0.0 { *d } else { 0.0 };
+                        }
+                        &masked[..]
+                    }
+                };
                 g.im2col(&x[b * g.in_len()..(b + 1) * g.in_len()], &mut col);
                 let dyb_m = MatRef::new(dyb, g.f, p);
                 matmul(&mut dw, dyb_m, MatRef::new(&col, k, p).t(), true);
@@ -263,7 +293,7 @@ mod tests {
                 data(g.f * g.k(), 1.0),
                 data(g.f, 2.0),
             );
-            let got = conv2d_forward(&g, &x, &w, &b);
+            let got = conv2d_forward(&g, &x, &w, &b, false);
             for (a, e) in got.iter().zip(naive(&g, &x, &w, &b)) {
                 assert!(
                     (a - e).abs() < 1e-4,
@@ -290,7 +320,7 @@ mod tests {
                 .map(|(y, r)| (*y as f64) * (*r as f64))
                 .sum()
         };
-        let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r, true);
+        let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r, None, true);
         let eps = 1e-2f32;
         let check = |grad: &[f32], which: usize| {
             for idx in (0..grad.len()).step_by(5) {

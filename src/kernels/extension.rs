@@ -16,7 +16,8 @@ use super::pool_cpu::{PoolGeometry, max_pool2d_backward, max_pool2d_forward};
 /// Operations manabi runs with its own CPU kernels.
 #[backend_extension(Flex, Autodiff)]
 pub trait CpuKernels: Backend {
-    /// `conv(x, weight) + bias`, NCHW; see [`ConvGeometry`] for the scalars.
+    /// `conv(x, weight) + bias`, NCHW, then ReLU when `relu`; see [`ConvGeometry`] for the
+    /// scalars.
     #[allow(clippy::too_many_arguments)]
     fn cpu_conv2d(
         x: FloatTensor<Self>,
@@ -28,6 +29,7 @@ pub trait CpuKernels: Backend {
         pad_w: usize,
         out_h: usize,
         out_w: usize,
+        relu: bool,
     ) -> FloatTensor<Self>;
 
     /// Max pooling without padding, NCHW.
@@ -99,8 +101,14 @@ fn pool_geometry(x: &FlexTensor, kh: usize, kw: usize, sh: usize, sw: usize) -> 
     }
 }
 
-fn conv_forward(g: &ConvGeometry, x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
-    let y = conv2d_forward(g, &values(x), &values(w), &values(b));
+fn conv_forward(
+    g: &ConvGeometry,
+    x: &FlexTensor,
+    w: &FlexTensor,
+    b: &FlexTensor,
+    relu: bool,
+) -> FlexTensor {
+    let y = conv2d_forward(g, &values(x), &values(w), &values(b), relu);
     tensor(y, vec![g.n, g.f, g.ho, g.wo])
 }
 
@@ -121,9 +129,10 @@ impl CpuKernels for Flex {
         pad_w: usize,
         out_h: usize,
         out_w: usize,
+        relu: bool,
     ) -> FloatTensor<Self> {
         let g = conv_geometry(&x, &weight, stride_h, stride_w, pad_h, pad_w, out_h, out_w);
-        conv_forward(&g, &x, &weight, &bias)
+        conv_forward(&g, &x, &weight, &bias, relu)
     }
 
     fn cpu_max_pool2d(
@@ -142,14 +151,22 @@ impl CpuKernels for Flex {
 struct ConvBackward;
 
 impl Backward<Flex, 3> for ConvBackward {
-    type State = (ConvGeometry, FlexTensor, FlexTensor);
+    /// Geometry, input, weights, and the output when a ReLU was fused.
+    type State = (ConvGeometry, FlexTensor, FlexTensor, Option<FlexTensor>);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
-        let (g, x, w) = ops.state;
-        let (dx, dw, db) =
-            conv2d_backward(&g, &values(&x), &values(&w), &values(&dy), node_x.is_some());
+        let (g, x, w, y) = ops.state;
+        let y = y.as_ref().map(values);
+        let (dx, dw, db) = conv2d_backward(
+            &g,
+            &values(&x),
+            &values(&w),
+            &values(&dy),
+            y.as_deref(),
+            node_x.is_some(),
+        );
         if let Some(node) = node_x {
             grads.register::<Flex>(node.id, tensor(dx, vec![g.n, g.c, g.h, g.w]));
         }
@@ -190,6 +207,7 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
         pad_w: usize,
         out_h: usize,
         out_w: usize,
+        relu: bool,
     ) -> FloatTensor<Self> {
         let g = conv_geometry(
             x.primitive(),
@@ -208,14 +226,16 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
         {
             OpsKind::Tracked(prep) => {
                 let (xp, wp) = (x.primitive().clone(), weight.primitive().clone());
-                let y = conv_forward(&g, &xp, &wp, bias.primitive());
-                prep.finish((g, xp, wp), y)
+                let y = conv_forward(&g, &xp, &wp, bias.primitive(), relu);
+                let saved = relu.then(|| y.clone());
+                prep.finish((g, xp, wp, saved), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(conv_forward(
                 &g,
                 x.primitive(),
                 weight.primitive(),
                 bias.primitive(),
+                relu,
             )),
         }
     }

@@ -3,6 +3,7 @@
 //! tensors to them and everything else (GPU backends, other dtypes, dilated or grouped
 //! convolutions) to Burn's own ops, so a model is written once.
 
+mod allocator;
 mod conv_cpu;
 mod extension;
 mod gemm;
@@ -16,6 +17,7 @@ use burn::tensor::module::{conv2d as burn_conv2d, max_pool2d as burn_max_pool2d}
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{DType, Device, Tensor};
 
+pub use allocator::tune_allocator;
 pub use extension::CpuKernels;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -50,9 +52,36 @@ pub fn conv2d(
     stride: [usize; 2],
     padding: [(usize, usize); 2],
 ) -> Tensor<4> {
+    conv2d_maybe_relu(x, weight, bias, stride, padding, false)
+}
+
+/// [`conv2d`] followed by ReLU, fused: one pass over the output and no mask tensor.
+pub fn conv2d_relu(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    stride: [usize; 2],
+    padding: [(usize, usize); 2],
+) -> Tensor<4> {
+    conv2d_maybe_relu(x, weight, bias, stride, padding, true)
+}
+
+fn conv2d_maybe_relu(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    stride: [usize; 2],
+    padding: [(usize, usize); 2],
+    relu: bool,
+) -> Tensor<4> {
     if !use_kernels(&x) {
         let options = ConvOptions::new_with_padding(stride, padding, [1, 1], 1);
-        return burn_conv2d(x, weight, bias, options);
+        let y = burn_conv2d(x, weight, bias, options);
+        return if relu {
+            burn::tensor::activation::relu(y)
+        } else {
+            y
+        };
     }
     let [_, _, h, w] = x.dims();
     let [f, _, kh, kw] = weight.dims();
@@ -67,6 +96,7 @@ pub fn conv2d(
         padding[1].0,
         out_len(h, padding[0], kh, stride[0]),
         out_len(w, padding[1], kw, stride[1]),
+        relu,
     );
     Tensor::from_dispatch(out)
 }
@@ -127,6 +157,31 @@ mod tests {
             close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
             close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
         }
+    }
+
+    #[test]
+    fn fused_relu_matches_burn_conv_then_relu() {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let x = Tensor::<4>::random([2, 3, 7, 7], Distribution::Default, &device).require_grad();
+        let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Default, &device).require_grad();
+        let b = Tensor::<1>::random([4], Distribution::Default, &device).require_grad();
+        let padding = [(1, 1), (1, 1)];
+        let ours = conv2d_relu(x.clone(), w.clone(), Some(b.clone()), [1, 1], padding);
+        let options = ConvOptions::new_with_padding([1, 1], padding, [1, 1], 1);
+        let theirs = burn::tensor::activation::relu(burn_conv2d(
+            x.clone(),
+            w.clone(),
+            Some(b.clone()),
+            options,
+        ));
+        close(ours.clone().inner(), theirs.clone().inner());
+        let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
+        let g1 = (ours * r.clone()).sum().backward();
+        let g2 = (theirs * r).sum().backward();
+        close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+        close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
     }
 
     #[test]

@@ -52,7 +52,8 @@ fn chunk_planes(planes: usize) -> usize {
 
 /// The pooled maxima.
 pub fn max_pool2d_forward(g: &PoolGeometry, x: &[f32]) -> Vec<f32> {
-    let (plane_in, plane_out) = (g.h * g.w, g.ho() * g.wo());
+    let (ho, wo) = (g.ho(), g.wo());
+    let (plane_in, plane_out) = (g.h * g.w, ho * wo);
     assert_eq!(x.len(), g.planes * plane_in, "max_pool2d: input length");
     let mut y = vec![0.0f32; g.planes * plane_out];
     let chunk = chunk_planes(g.planes);
@@ -60,9 +61,18 @@ pub fn max_pool2d_forward(g: &PoolGeometry, x: &[f32]) -> Vec<f32> {
         .zip(x.par_chunks(chunk * plane_in))
         .for_each(|(ys, xs)| {
             for (yp, xp) in ys.chunks_mut(plane_out).zip(xs.chunks(plane_in)) {
-                for oy in 0..g.ho() {
-                    for ox in 0..g.wo() {
-                        yp[oy * g.wo() + ox] = xp[g.argmax(xp, oy, ox)];
+                for (oy, yrow) in yp.chunks_mut(wo).enumerate() {
+                    if g.kh == 2 && g.kw == 2 && g.sw == 2 {
+                        // The common 2x2 / stride-2 window, on two input rows at once.
+                        let r0 = &xp[oy * g.sh * g.w..][..2 * wo];
+                        let r1 = &xp[(oy * g.sh + 1) * g.w..][..2 * wo];
+                        for ((o, a), b) in yrow.iter_mut().zip(r0.chunks(2)).zip(r1.chunks(2)) {
+                            *o = max_nan(max_nan(a[0], a[1]), max_nan(b[0], b[1]));
+                        }
+                    } else {
+                        for (ox, o) in yrow.iter_mut().enumerate() {
+                            *o = xp[g.argmax(xp, oy, ox)];
+                        }
                     }
                 }
             }
@@ -70,9 +80,16 @@ pub fn max_pool2d_forward(g: &PoolGeometry, x: &[f32]) -> Vec<f32> {
     y
 }
 
+/// The larger of two values, NaN if either is (as the window's argmax sees it).
+#[inline]
+fn max_nan(a: f32, b: f32) -> f32 {
+    if b > a || b.is_nan() { b } else { a }
+}
+
 /// The input gradient: each output gradient goes to its window's maximum.
 pub fn max_pool2d_backward(g: &PoolGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    let (plane_in, plane_out) = (g.h * g.w, g.ho() * g.wo());
+    let wo = g.wo();
+    let (plane_in, plane_out) = (g.h * g.w, g.ho() * wo);
     assert_eq!(
         dy.len(),
         g.planes * plane_out,
@@ -89,9 +106,26 @@ pub fn max_pool2d_backward(g: &PoolGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> 
                 .zip(xs.chunks(plane_in))
                 .zip(dys.chunks(plane_out))
             {
-                for oy in 0..g.ho() {
-                    for ox in 0..g.wo() {
-                        dxp[g.argmax(xp, oy, ox)] += dyp[oy * g.wo() + ox];
+                for (oy, dyrow) in dyp.chunks(wo).enumerate() {
+                    if g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 {
+                        // Disjoint 2x2 windows: write each window's four cells directly.
+                        let (r0, r1) = (2 * oy * g.w, (2 * oy + 1) * g.w);
+                        for (ox, &d) in dyrow.iter().enumerate() {
+                            let cells =
+                                [r0 + 2 * ox, r0 + 2 * ox + 1, r1 + 2 * ox, r1 + 2 * ox + 1];
+                            let mut best = cells[0];
+                            for &c in &cells[1..] {
+                                let (v, m) = (xp[c], xp[best]);
+                                if v > m || (v.is_nan() && !m.is_nan()) {
+                                    best = c;
+                                }
+                            }
+                            dxp[best] = d;
+                        }
+                        continue;
+                    }
+                    for (ox, d) in dyrow.iter().enumerate() {
+                        dxp[g.argmax(xp, oy, ox)] += d;
                     }
                 }
             }

@@ -107,13 +107,13 @@ impl Conv2d {
             PaddingConfig2d::Explicit(..) => None,
         };
         let y = match padding {
-            Some(padding) if conv.dilation == [1, 1] && conv.groups == 1 => kernels::conv2d(
-                x,
-                conv.weight.val(),
-                conv.bias.as_ref().map(|b| b.val()),
-                st,
-                padding,
-            ),
+            Some(padding) if conv.dilation == [1, 1] && conv.groups == 1 => {
+                let (w, b) = (conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
+                if self.activation.kind() == ActivationKind::Relu {
+                    return Features::Image(kernels::conv2d_relu(x, w, b, st, padding));
+                }
+                kernels::conv2d(x, w, b, st, padding)
+            }
             _ => conv.forward(x),
         };
         self.activation.forward(Features::Image(y))
