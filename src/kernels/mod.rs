@@ -128,10 +128,44 @@ mod tests {
             .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-4));
     }
 
+    /// Asserts equal outputs, then returns both gradient sets of a loss that weighs every
+    /// output differently.
+    fn same_outputs(ours: Tensor<4>, theirs: Tensor<4>) -> [burn::tensor::Gradients; 2] {
+        assert_eq!(ours.dims(), theirs.dims());
+        close(ours.clone().inner(), theirs.clone().inner());
+        let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &ours.device());
+        [
+            (ours * r.clone()).sum().backward(),
+            (theirs * r).sum().backward(),
+        ]
+    }
+
+    /// manabi's conv (with or without the fused ReLU) against Burn's conv (then relu).
+    fn check_conv(relu: bool, stride: [usize; 2], padding: [(usize, usize); 2]) {
+        let device = Device::flex().autodiff();
+        let d = Distribution::Default;
+        let x = Tensor::<4>::random([3, 2, 8, 7], d, &device).require_grad();
+        let w = Tensor::<4>::random([5, 2, 3, 3], d, &device).require_grad();
+        let b = Tensor::<1>::random([5], d, &device).require_grad();
+        let (xc, wc, bc) = (x.clone(), w.clone(), Some(b.clone()));
+        let options = ConvOptions::new_with_padding(stride, padding, [1, 1], 1);
+        let theirs = burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options);
+        let (ours, theirs) = match relu {
+            true => (
+                conv2d_relu(xc, wc, bc, stride, padding),
+                burn::tensor::activation::relu(theirs),
+            ),
+            false => (conv2d(xc, wc, bc, stride, padding), theirs),
+        };
+        let [g1, g2] = same_outputs(ours, theirs);
+        close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+        close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+    }
+
     #[test]
     fn conv2d_matches_burn_forward_and_backward() {
-        let device = Device::flex().autodiff();
-        device.seed(3);
+        Device::flex().autodiff().seed(3);
         // (stride, padding): valid, keras `same` with an odd total, strided.
         for (stride, padding) in [
             ([1, 1], [(0, 0), (0, 0)]),
@@ -139,49 +173,15 @@ mod tests {
             ([2, 2], [(0, 1), (0, 1)]),
             ([2, 1], [(1, 1), (0, 0)]),
         ] {
-            let x =
-                Tensor::<4>::random([3, 2, 8, 7], Distribution::Default, &device).require_grad();
-            let w =
-                Tensor::<4>::random([5, 2, 3, 3], Distribution::Default, &device).require_grad();
-            let b = Tensor::<1>::random([5], Distribution::Default, &device).require_grad();
-            let ours = conv2d(x.clone(), w.clone(), Some(b.clone()), stride, padding);
-            let options = ConvOptions::new_with_padding(stride, padding, [1, 1], 1);
-            let theirs = burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options);
-            assert_eq!(ours.dims(), theirs.dims());
-            close(ours.clone().inner(), theirs.clone().inner());
-            // A loss that weighs every output differently.
-            let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
-            let g1 = (ours * r.clone()).sum().backward();
-            let g2 = (theirs * r).sum().backward();
-            close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-            close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
-            close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+            check_conv(false, stride, padding);
         }
     }
 
     #[test]
     fn fused_relu_matches_burn_conv_then_relu() {
-        let device = Device::flex().autodiff();
-        device.seed(5);
-        let x = Tensor::<4>::random([2, 3, 7, 7], Distribution::Default, &device).require_grad();
-        let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Default, &device).require_grad();
-        let b = Tensor::<1>::random([4], Distribution::Default, &device).require_grad();
-        let padding = [(1, 1), (1, 1)];
-        let ours = conv2d_relu(x.clone(), w.clone(), Some(b.clone()), [1, 1], padding);
-        let options = ConvOptions::new_with_padding([1, 1], padding, [1, 1], 1);
-        let theirs = burn::tensor::activation::relu(burn_conv2d(
-            x.clone(),
-            w.clone(),
-            Some(b.clone()),
-            options,
-        ));
-        close(ours.clone().inner(), theirs.clone().inner());
-        let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
-        let g1 = (ours * r.clone()).sum().backward();
-        let g2 = (theirs * r).sum().backward();
-        close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-        close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
-        close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+        Device::flex().autodiff().seed(5);
+        check_conv(true, [1, 1], [(1, 1), (1, 1)]);
+        check_conv(true, [2, 2], [(0, 1), (0, 1)]);
     }
 
     #[test]
@@ -208,11 +208,7 @@ mod tests {
             let ours = max_pool2d(x.clone(), kernel, stride);
             let theirs =
                 burn_max_pool2d(x.clone(), MaxPoolOptions::new(kernel).with_stride(stride));
-            assert_eq!(ours.dims(), theirs.dims());
-            close(ours.clone().inner(), theirs.clone().inner());
-            let r = Tensor::<4>::random(ours.dims(), Distribution::Default, &device);
-            let g1 = (ours * r.clone()).sum().backward();
-            let g2 = (theirs * r).sum().backward();
+            let [g1, g2] = same_outputs(ours, theirs);
             close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
         }
     }

@@ -35,7 +35,7 @@ impl PoolGeometry {
             let row = (y0 + i) * self.w;
             for j in 0..self.kw {
                 let v = plane[row + x0 + j];
-                if v > best_v || (v.is_nan() && !best_v.is_nan()) {
+                if beats(v, best_v) {
                     best_v = v;
                     best = row + x0 + j;
                 }
@@ -80,10 +80,17 @@ pub fn max_pool2d_forward(g: &PoolGeometry, x: &[f32]) -> Vec<f32> {
     y
 }
 
-/// The larger of two values, NaN if either is (as the window's argmax sees it).
+/// Whether `v` replaces the running maximum `m` of a window: larger, or the first NaN (NaN wins,
+/// as in PyTorch).
+#[inline]
+fn beats(v: f32, m: f32) -> bool {
+    v > m || (v.is_nan() && !m.is_nan())
+}
+
+/// The larger of two values, NaN if either is (as [`beats`] sees it).
 #[inline]
 fn max_nan(a: f32, b: f32) -> f32 {
-    if b > a || b.is_nan() { b } else { a }
+    if beats(b, a) { b } else { a }
 }
 
 /// The input gradient: each output gradient goes to its window's maximum.
@@ -115,8 +122,7 @@ pub fn max_pool2d_backward(g: &PoolGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> 
                                 [r0 + 2 * ox, r0 + 2 * ox + 1, r1 + 2 * ox, r1 + 2 * ox + 1];
                             let mut best = cells[0];
                             for &c in &cells[1..] {
-                                let (v, m) = (xp[c], xp[best]);
-                                if v > m || (v.is_nan() && !m.is_nan()) {
+                                if beats(xp[c], xp[best]) {
                                     best = c;
                                 }
                             }
