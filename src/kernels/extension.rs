@@ -11,6 +11,7 @@ use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Shape, TensorData};
 
 use super::conv_cpu::{ConvGeometry, conv2d_backward, conv2d_forward};
+use super::lstm_cpu::{LstmGeometry, LstmSaved, lstm_backward, lstm_forward};
 use super::pool_cpu::{PoolGeometry, max_pool2d_backward, max_pool2d_forward};
 
 /// Operations manabi runs with its own CPU kernels.
@@ -39,6 +40,16 @@ pub trait CpuKernels: Backend {
         kernel_w: usize,
         stride_h: usize,
         stride_w: usize,
+    ) -> FloatTensor<Self>;
+
+    /// An LSTM's time loop from the projected input `[batch, time, 4 units]`, the recurrent
+    /// kernel `[units, 4 units]` and a mask `[batch, time]` (no gradient); returns every
+    /// step's hidden state `[batch, time, units]` in input order.
+    fn cpu_lstm(
+        xproj: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        backwards: bool,
     ) -> FloatTensor<Self>;
 }
 
@@ -118,6 +129,32 @@ fn pool_forward(g: &PoolGeometry, x: &FlexTensor) -> FlexTensor {
     tensor(y, vec![s[0], s[1], g.ho(), g.wo()])
 }
 
+fn lstm_geometry(xproj: &FlexTensor, recurrent: &FlexTensor, backwards: bool) -> LstmGeometry {
+    let xs = xproj.layout().shape();
+    let units = recurrent.layout().shape()[0];
+    assert_eq!(
+        xs[2],
+        4 * units,
+        "cpu_lstm: projection width is not 4 units"
+    );
+    LstmGeometry {
+        batch: xs[0],
+        time: xs[1],
+        units,
+        backwards,
+    }
+}
+
+fn lstm_run(
+    g: &LstmGeometry,
+    xproj: &FlexTensor,
+    recurrent: &FlexTensor,
+    mask: &[f32],
+) -> (FlexTensor, LstmSaved) {
+    let (h, saved) = lstm_forward(g, &values(xproj), &values(recurrent), mask);
+    (tensor(h, vec![g.batch, g.time, g.units]), saved)
+}
+
 impl CpuKernels for Flex {
     fn cpu_conv2d(
         x: FloatTensor<Self>,
@@ -144,6 +181,16 @@ impl CpuKernels for Flex {
     ) -> FloatTensor<Self> {
         let g = pool_geometry(&x, kernel_h, kernel_w, stride_h, stride_w);
         pool_forward(&g, &x)
+    }
+
+    fn cpu_lstm(
+        xproj: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        backwards: bool,
+    ) -> FloatTensor<Self> {
+        let g = lstm_geometry(&xproj, &recurrent, backwards);
+        lstm_run(&g, &xproj, &recurrent, &values(&mask)).0
     }
 }
 
@@ -192,6 +239,27 @@ impl Backward<Flex, 1> for PoolBackward {
         if let Some(node) = node_x {
             let dx = max_pool2d_backward(&g, &values(&x), &values(&dy));
             grads.register::<Flex>(node.id, tensor(dx, x.layout().shape().to_vec()));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct LstmBackward;
+
+impl Backward<Flex, 2> for LstmBackward {
+    /// Geometry, recurrent kernel, mask, and the forward pass's gates and states.
+    type State = (LstmGeometry, FlexTensor, Vec<f32>, LstmSaved);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_r] = ops.parents;
+        let d_out = grads.consume::<Flex>(&ops.node);
+        let (g, rec, mask, saved) = ops.state;
+        let (dx, dr) = lstm_backward(&g, &values(&rec), &mask, &saved, &values(&d_out));
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, tensor(dx, vec![g.batch, g.time, 4 * g.units]));
+        }
+        if let Some(node) = node_r {
+            grads.register::<Flex>(node.id, tensor(dr, vec![g.units, 4 * g.units]));
         }
     }
 }
@@ -259,6 +327,30 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
                 prep.finish((g, xp), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(pool_forward(&g, x.primitive())),
+        }
+    }
+
+    fn cpu_lstm(
+        xproj: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        backwards: bool,
+    ) -> FloatTensor<Self> {
+        let g = lstm_geometry(xproj.primitive(), recurrent.primitive(), backwards);
+        let mask = values(mask.primitive()).into_owned();
+        match LstmBackward
+            .prepare::<C>([xproj.node(), recurrent.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let rec = recurrent.primitive().clone();
+                let (h, saved) = lstm_run(&g, xproj.primitive(), &rec, &mask);
+                prep.finish((g, rec, mask, saved), h)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(lstm_run(&g, xproj.primitive(), recurrent.primitive(), &mask).0)
+            }
         }
     }
 }

@@ -6,7 +6,9 @@
 mod allocator;
 mod conv_cpu;
 mod extension;
+mod fast_math;
 mod gemm;
+mod lstm_cpu;
 mod pool_cpu;
 
 use std::sync::OnceLock;
@@ -28,7 +30,12 @@ pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
-fn use_kernels(x: &Tensor<4>) -> bool {
+/// Whether manabi's kernels take tensors like `x` (Flex, `f32`, kernels switched on).
+pub fn applies<const D: usize>(x: &Tensor<D>) -> bool {
+    use_kernels(x)
+}
+
+fn use_kernels<const D: usize>(x: &Tensor<D>) -> bool {
     static FROM_ENV: OnceLock<bool> = OnceLock::new();
     let env_allows =
         *FROM_ENV.get_or_init(|| std::env::var("MANABI_KERNELS").as_deref() != Ok("burn"));
@@ -113,6 +120,28 @@ pub fn max_pool2d(x: Tensor<4>, kernel: [usize; 2], stride: [usize; 2]) -> Tenso
         kernel[1],
         stride[0],
         stride[1],
+    );
+    Tensor::from_dispatch(out)
+}
+
+/// An LSTM's whole time loop in one op (see `lstm_cpu`): from the projected input
+/// `x W + b` `[batch, time, 4 units]` and the recurrent kernel `[units, 4 units]` (gates
+/// `i, f, c, o`), every step's hidden state `[batch, time, units]` in input order. Masked steps
+/// (`mask[b, t] = 0`) keep the previous state. Only for tensors where [`applies`] holds.
+pub fn lstm_scan(
+    xproj: Tensor<3>,
+    recurrent: Tensor<2>,
+    mask: Option<Tensor<2>>,
+    backwards: bool,
+) -> Tensor<3> {
+    assert!(applies(&xproj), "lstm_scan: only Flex f32 tensors");
+    let [b, t, _] = xproj.dims();
+    let mask = mask.unwrap_or_else(|| Tensor::ones([b, t], &xproj.device()));
+    let out = <Dispatch as CpuKernels>::cpu_lstm(
+        xproj.into_dispatch(),
+        recurrent.into_dispatch(),
+        mask.into_dispatch(),
+        backwards,
     );
     Tensor::from_dispatch(out)
 }

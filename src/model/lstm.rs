@@ -16,6 +16,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::features::Features;
 use super::recurrent::{self, Cell, State};
+use crate::kernels;
 
 /// An LSTM layer.
 #[derive(Module, Debug)]
@@ -56,8 +57,33 @@ impl Lstm {
     /// # Shapes
     /// - input: `[batch, time, d]` (with an optional mask)
     /// - output: `[batch, units]`, or `[batch, time, units]` when `return_sequences`
+    ///
+    /// On Flex the whole time loop runs as one of manabi's kernels
+    /// ([`kernels::lstm_scan`]); elsewhere it is built step by step from tensor ops.
     pub fn forward(&self, x: Features) -> Features {
-        recurrent::forward(self, x, self.return_sequences, self.go_backwards)
+        let (values, mask) = x.into_sequence();
+        if !kernels::applies(&values) {
+            let x = Features::Sequence { values, mask };
+            return recurrent::forward(self, x, self.return_sequences, self.go_backwards);
+        }
+        let [b, t, _] = values.dims();
+        let xproj = self.project_inputs(values);
+        let hs = kernels::lstm_scan(
+            xproj,
+            self.recurrent_kernel.val(),
+            mask.clone(),
+            self.go_backwards,
+        );
+        if self.return_sequences {
+            return Features::Sequence { values: hs, mask };
+        }
+        // The state after the last step read: the first time step when reading backwards.
+        let last = if self.go_backwards { 0 } else { t - 1 };
+        let units = self.units();
+        Features::Flat(
+            hs.slice([0..b, last..last + 1, 0..units])
+                .reshape([b, units]),
+        )
     }
 }
 
@@ -134,6 +160,56 @@ mod tests {
         let got_h = next.h.into_data().try_to_vec::<f32>().unwrap()[0] as f64;
         let got_c = next.c.unwrap().into_data().try_to_vec::<f32>().unwrap()[0] as f64;
         assert!((got_h - h).abs() < 1e-6 && (got_c - c).abs() < 1e-6);
+    }
+
+    #[test]
+    fn fused_kernel_matches_the_step_by_step_graph() {
+        use burn::tensor::{Distribution, Tolerance};
+        let device = Device::flex().autodiff();
+        device.seed(11);
+        let close = |a: Tensor<3>, b: Tensor<3>| {
+            a.into_data()
+                .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-5))
+        };
+        let mask = matrix(&[0., 1., 1., 1., 1., 1., 1., 1., 1., 0.], 2, 5);
+        let mask = Tensor::<2>::from_data(mask.into_data(), &device);
+        for (backwards, sequences, masked) in [
+            (false, false, false),
+            (true, false, true),
+            (false, true, true),
+            (true, true, false),
+        ] {
+            let mut lstm = Lstm::new(3, 4, sequences, &device);
+            lstm.go_backwards = backwards;
+            let x = Tensor::<3>::random([2, 5, 3], Distribution::Default, &device).require_grad();
+            let features = Features::Sequence {
+                values: x.clone(),
+                mask: masked.then(|| mask.clone()),
+            };
+            let fused = lstm.forward(features.clone());
+            let plain = recurrent::forward(&lstm, features, sequences, backwards);
+            let (fused, plain) = match (fused, plain) {
+                (Features::Flat(a), Features::Flat(b)) => (a.unsqueeze::<3>(), b.unsqueeze::<3>()),
+                (a, b) => (a.into_sequence().0, b.into_sequence().0),
+            };
+            close(fused.clone().inner(), plain.clone().inner());
+            let w = Tensor::<3>::random(fused.dims(), Distribution::Default, &device);
+            let g1 = (fused * w.clone()).sum().backward();
+            let g2 = (plain * w).sum().backward();
+            close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            let r = |g| {
+                lstm.recurrent_kernel
+                    .val()
+                    .grad(g)
+                    .unwrap()
+                    .unsqueeze::<3>()
+            };
+            close(r(&g1), r(&g2));
+            let k = |g| lstm.kernel.val().grad(g).unwrap().unsqueeze::<3>();
+            close(k(&g1), k(&g2));
+            let b = |g| lstm.bias.val().grad(g).unwrap().unsqueeze::<3>();
+            close(b(&g1), b(&g2));
+        }
     }
 
     #[test]
