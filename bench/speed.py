@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,10 +41,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-WORKS = ("cnn_train_epoch", "cnn_infer", "bilstm_steps", "transformer_steps", "resnet_steps")
+WORKS = ("cnn_train_epoch", "cnn_infer", "bilstm_steps", "transformer_steps", "resnet_steps",
+         "cnn_cli_epoch")
+# Works timed as a whole process (start-up, data loading, training, test evaluation, files).
+WHOLE_RUN = ("cnn_cli_epoch",)
 FRAMEWORKS = ("manabi", "torch", "keras")
 NAMES = {"manabi": "manabi", "torch": "PyTorch", "keras": "Keras"}
 BENCH_WORK = ROOT / "target" / "release" / "examples" / "bench_work"
+MANABI = ROOT / "target" / "release" / "manabi"
+RUN_DIR = HERE / "results" / "cli_runs"
 LOG_DIR = HERE / "results" / "speed_logs"
 
 WORK_DESC = {
@@ -56,6 +62,12 @@ WORK_DESC = {
     "transformer_steps": "training steps of recipes/imdb_transformer.toml (2 encoder blocks, "
                          "d 64, 4 heads, maxlen 200, batch 32)",
     "resnet_steps": "training steps of recipes/fashion_mnist_resnet.toml (batch 128)",
+    "cnn_cli_epoch": "the seed CNN recipe trained for one epoch from the command line, the "
+                     "whole process timed: `manabi train recipes/fashion_mnist_cnn.toml --set "
+                     "training.epochs=1` (start-up, reading the gzip IDX files, the epoch, "
+                     "the test evaluation, weights, history and plots) against "
+                     "`bench/reference.py --work fashion_cnn --epochs 1` (import, data "
+                     "loading, the epoch, the test evaluation, JSON)",
 }
 
 
@@ -105,6 +117,14 @@ def child_env(threads: int) -> dict:
 
 
 def command(args, framework: str, work: str, datasets: Path) -> list[str]:
+    if work == "cnn_cli_epoch":
+        if framework == "manabi":
+            return [str(MANABI), "train", "recipes/fashion_mnist_cnn.toml", "--set",
+                    "training.epochs=1", "--out", str(RUN_DIR / "manabi_cnn_epoch"),
+                    "--data-dir", str(datasets)]
+        return [args.python, str(HERE / "reference.py"), "--framework", framework, "--work",
+                "fashion_cnn", "--epochs", "1", "--seed", "1", "--threads",
+                str(args.threads), "--out", str(RUN_DIR / f"{framework}_cnn_epoch.json")]
     tail = ["--work", work, "--data-dir", str(datasets), "--threads", str(args.threads)]
     if args.steps is not None:
         tail += ["--steps", str(args.steps)]
@@ -115,8 +135,10 @@ def command(args, framework: str, work: str, datasets: Path) -> list[str]:
     return [args.python, str(HERE / "speed_peer.py"), "--framework", framework] + tail
 
 
-def run_child(cmd: list[str], env: dict, log_path: Path, timeout: float) -> dict:
-    """Runs one child; returns its JSON (or None), exit status, peak RSS and wall time."""
+def run_child(cmd: list[str], env: dict, log_path: Path, timeout: float,
+              whole_run_items: int | None = None) -> dict:
+    """Runs one child; returns its JSON (or None), exit status, peak RSS and wall time.
+    With `whole_run_items`, the result is the child's wall time (a whole-process work)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     out_path = log_path.with_suffix(".stdout")
     t0 = time.perf_counter()
@@ -150,6 +172,9 @@ def run_child(cmd: list[str], env: dict, log_path: Path, timeout: float) -> dict
             result = cand
             break
     out_path.unlink()
+    if whole_run_items is not None and proc.returncode == 0 and not killed:
+        result = {"seconds": wall, "items": whole_run_items, "unit": "run",
+                  "per_item_ms": 1e3 * wall / whole_run_items}
     rec = {"returncode": proc.returncode, "timed_out": bool(killed),
            "peak_rss_kib": usage.ru_maxrss, "wall_seconds": wall, "result": result,
            "log": os.path.relpath(log_path, ROOT)}
@@ -240,7 +265,8 @@ def fmt_time(s: dict, unit: str) -> str:
     return text
 
 
-UNITS = {"cnn_train_epoch": "s per epoch", "cnn_infer": "s per pass"}
+UNITS = {"cnn_train_epoch": "s per epoch", "cnn_infer": "s per pass",
+         "cnn_cli_epoch": "s per run"}
 
 
 def unit_text(work: str, row: dict, steps) -> str:
@@ -253,6 +279,8 @@ def unit_text(work: str, row: dict, steps) -> str:
         return f"s per epoch ({s['items']:,} images)"
     if s["unit"] == "pass":
         return f"s per pass ({s['items']:,} images)"
+    if s["unit"] == "run":
+        return "s per whole run (1 epoch)"
     return s["unit"]
 
 
@@ -327,7 +355,7 @@ def markdown(args, summary, meta) -> str:
         L.append(f"* `{w}`: {WORK_DESC[w]}.")
     L.append("""
 What is timed: wall time of the loop only (data loading, model building and warm-up are
-not timed). `*_steps`: 5 untimed warm-up steps, then 100 timed steps (resnet 50) on real
+not timed), except `cnn_cli_epoch`, which times the whole process. `*_steps`: 5 untimed warm-up steps, then 100 timed steps (resnet 50) on real
 data (consecutive batches of a shuffled permutation); the time per step is the timed steps'
 total divided by their number. `cnn_train_epoch`: the whole shuffled epoch (the last batch
 of 60,000 / 200 is full), the Python peers after one untimed warm-up step (Keras traces its
@@ -360,6 +388,9 @@ does. Model details: `bench/speed_peer.py` (docstring) and `bench/README.md`.
 def main(argv=None):
     args = parse_args(argv)
     datasets = data_dir(args)
+    if "manabi" in args.frameworks and not MANABI.exists():
+        sys.exit(f"error: {os.path.relpath(MANABI, ROOT)} is missing; build it with "
+                 "`cargo build --release`")
     if "manabi" in args.frameworks and not BENCH_WORK.exists():
         sys.exit(f"error: {os.path.relpath(BENCH_WORK, ROOT)} is missing; build it with\n"
                  "    cargo build --release --example bench_work\n"
@@ -396,7 +427,11 @@ def main(argv=None):
                 log_path = LOG_DIR / f"{stamp}_{work}_{fw}_r{rep + 1}.log"
                 print(f"[{len(runs) + 1}/{n_total}] repeat {rep + 1} {work} {fw} ...",
                       end=" ", file=sys.stderr, flush=True)
-                rec = run_child(cmd, env, log_path, args.timeout)
+                if work in WHOLE_RUN:
+                    shutil.rmtree(RUN_DIR, ignore_errors=True)
+                    RUN_DIR.mkdir(parents=True)
+                rec = run_child(cmd, env, log_path, args.timeout,
+                                60_000 if work in WHOLE_RUN else None)
                 rec.update(repeat=rep + 1, work=work, framework=fw,
                            command=" ".join(shlex.quote(c) for c in cmd),
                            loadavg_1min_end=os.getloadavg()[0])
