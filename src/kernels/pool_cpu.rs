@@ -84,13 +84,15 @@ pub fn max_pool2d_forward(g: &PoolGeometry, x: &[f32]) -> Vec<f32> {
 /// as in PyTorch).
 #[inline]
 fn beats(v: f32, m: f32) -> bool {
-    v > m || (v.is_nan() && !m.is_nan())
+    // Non-short-circuit `|` / `&`: no branches in the hot loops.
+    (v > m) | (v.is_nan() & !m.is_nan())
 }
 
 /// The larger of two values, NaN if either is (as [`beats`] sees it).
 #[inline]
 fn max_nan(a: f32, b: f32) -> f32 {
-    if beats(b, a) { b } else { a }
+    let m = if b > a { b } else { a };
+    if a.is_nan() | b.is_nan() { a + b } else { m }
 }
 
 /// The input gradient: each output gradient goes to its window's maximum.
