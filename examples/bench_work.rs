@@ -109,7 +109,9 @@ fn main() -> Result<()> {
             // Only the test images, read as `manabi predict RUN_DIR FILE` reads its input (the
             // peers, too, load only the test set here). The recipe's preprocessing is a fixed
             // scaling, so fitting it on these images fits nothing.
-            let images = args.data_dir.join("fashion-mnist/t10k-images-idx3-ubyte.gz");
+            let images = args
+                .data_dir
+                .join("fashion-mnist/t10k-images-idx3-ubyte.gz");
             let mut test = load_inputs(&images, &[1, 28, 28])?;
             for cfg in &recipe.data.preprocess {
                 cfg.fit(&test)?.transform(&mut test)?;

@@ -42,6 +42,11 @@ impl ConvGeometry {
         self.ho * self.wo
     }
 
+    /// Values per sample after the fused 2x2 / stride-2 max pooling (floor).
+    pub fn pooled_len(&self) -> usize {
+        self.f * (self.ho / 2) * (self.wo / 2)
+    }
+
     /// For output coordinate `o` along an axis and kernel offset `i`: the input coordinate,
     /// or `None` in the padding.
     #[inline]
@@ -186,20 +191,163 @@ pub fn conv2d_forward(
     y
 }
 
-/// Gradients of a convolution: `(dx, dweight, dbias)` from the forward inputs and `dy`. With
-/// `relu_out` (the forward output of a fused ReLU), `dy` is first masked where it was zero.
-/// `dx` stays zero unless `need_dx` (a first layer's input needs no gradient).
+/// The gradient arriving at a convolution's output, before or after what was fused into it.
+#[derive(Debug, Clone, Copy)]
+pub enum OutputGrad<'a> {
+    /// `dL/dy` of the plain convolution `[n, f, ho, wo]`.
+    Plain(&'a [f32]),
+    /// `dL/dy` after a fused ReLU, with that ReLU's output `y`: masked where `y` is zero.
+    Relu { dy: &'a [f32], y: &'a [f32] },
+    /// `dL/d(pooled)` after a fused ReLU and 2x2 / stride-2 max pooling
+    /// (`[n, f, ho / 2, wo / 2]`), with the pooled output and each window's argmax: routed to
+    /// the argmax where the pooled value is positive (where the ReLU let it through).
+    ReluPool {
+        dpool: &'a [f32],
+        pooled: &'a [f32],
+        argmax: &'a [u8],
+    },
+}
+
+impl OutputGrad<'_> {
+    fn len(&self) -> usize {
+        match self {
+            OutputGrad::Plain(dy) | OutputGrad::Relu { dy, .. } => dy.len(),
+            OutputGrad::ReluPool { dpool, .. } => dpool.len(),
+        }
+    }
+
+    /// Sample `b`'s `dL/d(conv output)` `[f, ho, wo]`, in `scratch` unless it can be borrowed.
+    fn sample<'s>(&'s self, g: &ConvGeometry, b: usize, scratch: &'s mut [f32]) -> &'s [f32] {
+        let span = b * g.out_len()..(b + 1) * g.out_len();
+        match *self {
+            OutputGrad::Plain(dy) => &dy[span],
+            OutputGrad::Relu { dy, y } => {
+                relu_mask(&dy[span.clone()], &y[span], scratch);
+                scratch
+            }
+            OutputGrad::ReluPool {
+                dpool,
+                pooled,
+                argmax,
+            } => {
+                let len = g.pooled_len();
+                let span = b * len..(b + 1) * len;
+                scratch.fill(0.0);
+                pool2_scatter(
+                    g,
+                    &dpool[span.clone()],
+                    &pooled[span.clone()],
+                    &argmax[span],
+                    scratch,
+                );
+                scratch
+            }
+        }
+    }
+}
+
+/// `conv(x, weight) + bias`, ReLU, then 2x2 / stride-2 max pooling (floor), one sample at a
+/// time so the full-size convolution output never leaves the cache. Returns the pooled output
+/// `[n, f, ho / 2, wo / 2]` and each window's argmax (0..4, row-major in the window), all the
+/// backward pass needs besides the inputs.
+pub fn conv2d_relu_pool_forward(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+) -> (Vec<f32>, Vec<u8>) {
+    assert_eq!(x.len(), g.n * g.in_len(), "conv2d: input length");
+    assert_eq!(weight.len(), g.f * g.k(), "conv2d: weight length");
+    assert_eq!(bias.len(), g.f, "conv2d: bias length");
+    let plen = g.pooled_len();
+    let mut y = vec![0.0f32; g.n * plen];
+    let mut argmax = vec![0u8; g.n * plen];
+    let (k, p) = (g.k(), g.p());
+    let chunk = chunk_len(g.n);
+    y.par_chunks_mut(chunk * plen)
+        .zip(argmax.par_chunks_mut(chunk * plen))
+        .enumerate()
+        .for_each(|(ci, (ys, args))| {
+            let mut col = vec![0.0f32; k * p];
+            let mut full = vec![0.0f32; g.out_len()];
+            for (s, (yb, ab)) in ys.chunks_mut(plen).zip(args.chunks_mut(plen)).enumerate() {
+                let b = ci * chunk + s;
+                g.im2col(&x[b * g.in_len()..(b + 1) * g.in_len()], &mut col);
+                matmul(
+                    &mut full,
+                    MatRef::new(weight, g.f, k),
+                    MatRef::new(&col, k, p),
+                    false,
+                );
+                for (row, &bf) in full.chunks_mut(p).zip(bias) {
+                    row.iter_mut().for_each(|v| *v = (*v + bf).max(0.0));
+                }
+                pool2_forward(g, &full, yb, ab);
+            }
+        });
+    (y, argmax)
+}
+
+/// 2x2 / stride-2 max pooling of one sample's `[f, ho, wo]` into `[f, ho / 2, wo / 2]`, with
+/// the argmax of each window (the first of equal values). Inputs are ReLU outputs: no NaN.
+fn pool2_forward(g: &ConvGeometry, full: &[f32], out: &mut [f32], argmax: &mut [u8]) {
+    let (hp, wp) = (g.ho / 2, g.wo / 2);
+    for f in 0..g.f {
+        let plane = &full[f * g.p()..(f + 1) * g.p()];
+        for oy in 0..hp {
+            let r0 = &plane[2 * oy * g.wo..][..2 * wp];
+            let r1 = &plane[(2 * oy + 1) * g.wo..][..2 * wp];
+            let o = (f * hp + oy) * wp;
+            for ox in 0..wp {
+                let cells = [r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]];
+                let (mut best, mut at) = (cells[0], 0u8);
+                for (i, &v) in cells.iter().enumerate().skip(1) {
+                    if v > best {
+                        best = v;
+                        at = i as u8;
+                    }
+                }
+                out[o + ox] = best;
+                argmax[o + ox] = at;
+            }
+        }
+    }
+}
+
+/// Adds one sample's pooled gradient into `[f, ho, wo]` at each window's argmax, where the
+/// pooled (ReLU) output is positive.
+fn pool2_scatter(g: &ConvGeometry, dpool: &[f32], pooled: &[f32], argmax: &[u8], dy: &mut [f32]) {
+    let (hp, wp) = (g.ho / 2, g.wo / 2);
+    for f in 0..g.f {
+        for oy in 0..hp {
+            let o = (f * hp + oy) * wp;
+            for ox in 0..wp {
+                if pooled[o + ox] > 0.0 {
+                    let a = argmax[o + ox] as usize;
+                    let (y, x) = (2 * oy + a / 2, 2 * ox + a % 2);
+                    dy[(f * g.ho + y) * g.wo + x] = dpool[o + ox];
+                }
+            }
+        }
+    }
+}
+
+/// Gradients of a convolution: `(dx, dweight, dbias)` from the forward inputs and the output
+/// gradient. `dx` stays zero unless `need_dx` (a first layer's input needs no gradient).
 pub fn conv2d_backward(
     g: &ConvGeometry,
     x: &[f32],
     weight: &[f32],
-    dy: &[f32],
-    relu_out: Option<&[f32]>,
+    grad: OutputGrad,
     need_dx: bool,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let expected = match grad {
+        OutputGrad::ReluPool { .. } => g.n * g.pooled_len(),
+        _ => g.n * g.out_len(),
+    };
     assert_eq!(
-        dy.len(),
-        g.n * g.out_len(),
+        grad.len(),
+        expected,
         "conv2d backward: output gradient length"
     );
     let (k, p) = (g.k(), g.p());
@@ -213,17 +361,14 @@ pub fn conv2d_backward(
             let mut dcol = vec![0.0f32; k * p];
             let mut dw = vec![0.0f32; g.f * k];
             let mut db = vec![0.0f32; g.f];
-            let mut masked = vec![0.0f32; if relu_out.is_some() { g.out_len() } else { 0 }];
+            let scratch_len = match grad {
+                OutputGrad::Plain(_) => 0,
+                _ => g.out_len(),
+            };
+            let mut scratch = vec![0.0f32; scratch_len];
             for (s, dxb) in dxs.chunks_mut(g.in_len()).enumerate() {
                 let b = ci * chunk + s;
-                let span = b * g.out_len()..(b + 1) * g.out_len();
-                let dyb = match relu_out {
-                    None => &dy[span],
-                    Some(y) => {
-                        relu_mask(&dy[span.clone()], &y[span], &mut masked);
-                        &masked[..]
-                    }
-                };
+                let dyb = grad.sample(g, b, &mut scratch);
                 g.im2col(&x[b * g.in_len()..(b + 1) * g.in_len()], &mut col);
                 let dyb_m = MatRef::new(dyb, g.f, p);
                 matmul(&mut dw, dyb_m, MatRef::new(&col, k, p).t(), true);
@@ -340,7 +485,7 @@ mod tests {
                 .map(|(y, r)| (*y as f64) * (*r as f64))
                 .sum()
         };
-        let (dx, dw, db) = conv2d_backward(&g, &x, &w, &r, None, true);
+        let (dx, dw, db) = conv2d_backward(&g, &x, &w, OutputGrad::Plain(&r), true);
         let eps = 1e-2f32;
         let check = |grad: &[f32], which: usize| {
             for idx in (0..grad.len()).step_by(5) {

@@ -1,6 +1,7 @@
 //! The CPU kernels as a Burn backend extension: a Flex implementation that runs them, and an
 //! `Autodiff<Flex>` implementation whose backward step calls their hand-written gradients.
 
+use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -10,7 +11,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{Shape, TensorData};
 
-use super::conv_cpu::{ConvGeometry, conv2d_backward, conv2d_forward};
+use super::conv_cpu::{
+    ConvGeometry, OutputGrad, conv2d_backward, conv2d_forward, conv2d_relu_pool_forward,
+};
 use super::lstm_cpu::{LstmGeometry, LstmSaved, lstm_backward, lstm_forward};
 use super::pool_cpu::{PoolGeometry, max_pool2d_backward, max_pool2d_forward};
 
@@ -31,6 +34,21 @@ pub trait CpuKernels: Backend {
         out_h: usize,
         out_w: usize,
         relu: bool,
+    ) -> FloatTensor<Self>;
+
+    /// [`cpu_conv2d`](CpuKernels::cpu_conv2d) with ReLU, then 2x2 / stride-2 max pooling
+    /// (floor), in one pass per sample.
+    #[allow(clippy::too_many_arguments)]
+    fn cpu_conv2d_relu_pool(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+        out_h: usize,
+        out_w: usize,
     ) -> FloatTensor<Self>;
 
     /// Max pooling without padding, NCHW.
@@ -123,6 +141,16 @@ fn conv_forward(
     tensor(y, vec![g.n, g.f, g.ho, g.wo])
 }
 
+fn conv_pool_forward(
+    g: &ConvGeometry,
+    x: &FlexTensor,
+    w: &FlexTensor,
+    b: &FlexTensor,
+) -> (FlexTensor, Vec<u8>) {
+    let (y, argmax) = conv2d_relu_pool_forward(g, &values(x), &values(w), &values(b));
+    (tensor(y, vec![g.n, g.f, g.ho / 2, g.wo / 2]), argmax)
+}
+
 fn pool_forward(g: &PoolGeometry, x: &FlexTensor) -> FlexTensor {
     let s = x.layout().shape();
     let y = max_pool2d_forward(g, &values(x));
@@ -172,6 +200,21 @@ impl CpuKernels for Flex {
         conv_forward(&g, &x, &weight, &bias, relu)
     }
 
+    fn cpu_conv2d_relu_pool(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+        out_h: usize,
+        out_w: usize,
+    ) -> FloatTensor<Self> {
+        let g = conv_geometry(&x, &weight, stride_h, stride_w, pad_h, pad_w, out_h, out_w);
+        conv_pool_forward(&g, &x, &weight, &bias).0
+    }
+
     fn cpu_max_pool2d(
         x: FloatTensor<Self>,
         kernel_h: usize,
@@ -205,24 +248,55 @@ impl Backward<Flex, 3> for ConvBackward {
         let [node_x, node_w, node_b] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
         let (g, x, w, y) = ops.state;
-        let y = y.as_ref().map(values);
-        let (dx, dw, db) = conv2d_backward(
-            &g,
-            &values(&x),
-            &values(&w),
-            &values(&dy),
-            y.as_deref(),
-            node_x.is_some(),
-        );
-        if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, tensor(dx, vec![g.n, g.c, g.h, g.w]));
-        }
-        if let Some(node) = node_w {
-            grads.register::<Flex>(node.id, tensor(dw, vec![g.f, g.c, g.kh, g.kw]));
-        }
-        if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, tensor(db, vec![g.f]));
-        }
+        let (dy, y) = (values(&dy), y.as_ref().map(values));
+        let grad = match &y {
+            None => OutputGrad::Plain(&dy),
+            Some(y) => OutputGrad::Relu { dy: &dy, y },
+        };
+        let (dx, dw, db) = conv2d_backward(&g, &values(&x), &values(&w), grad, node_x.is_some());
+        let ids = [node_x, node_w, node_b].map(|n| n.map(|n| n.id));
+        register_conv_grads(grads, &g, ids, (dx, dw, db));
+    }
+}
+
+/// Registers a convolution's input, weight and bias gradients for the parents that need them.
+fn register_conv_grads(
+    grads: &mut Gradients,
+    g: &ConvGeometry,
+    [x, w, b]: [Option<NodeId>; 3],
+    (dx, dw, db): (Vec<f32>, Vec<f32>, Vec<f32>),
+) {
+    if let Some(id) = x {
+        grads.register::<Flex>(id, tensor(dx, vec![g.n, g.c, g.h, g.w]));
+    }
+    if let Some(id) = w {
+        grads.register::<Flex>(id, tensor(dw, vec![g.f, g.c, g.kh, g.kw]));
+    }
+    if let Some(id) = b {
+        grads.register::<Flex>(id, tensor(db, vec![g.f]));
+    }
+}
+
+#[derive(Debug)]
+struct ConvPoolBackward;
+
+impl Backward<Flex, 3> for ConvPoolBackward {
+    /// Geometry, input, weights, pooled output and each window's argmax.
+    type State = (ConvGeometry, FlexTensor, FlexTensor, FlexTensor, Vec<u8>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_w, node_b] = ops.parents;
+        let dpool = grads.consume::<Flex>(&ops.node);
+        let (g, x, w, pooled, argmax) = ops.state;
+        let (dpool, pooled) = (values(&dpool), values(&pooled));
+        let grad = OutputGrad::ReluPool {
+            dpool: &dpool,
+            pooled: &pooled,
+            argmax: &argmax,
+        };
+        let (dx, dw, db) = conv2d_backward(&g, &values(&x), &values(&w), grad, node_x.is_some());
+        let ids = [node_x, node_w, node_b].map(|n| n.map(|n| n.id));
+        register_conv_grads(grads, &g, ids, (dx, dw, db));
     }
 }
 
@@ -305,6 +379,45 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
                 bias.primitive(),
                 relu,
             )),
+        }
+    }
+
+    fn cpu_conv2d_relu_pool(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+        out_h: usize,
+        out_w: usize,
+    ) -> FloatTensor<Self> {
+        let g = conv_geometry(
+            x.primitive(),
+            weight.primitive(),
+            stride_h,
+            stride_w,
+            pad_h,
+            pad_w,
+            out_h,
+            out_w,
+        );
+        match ConvPoolBackward
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (xp, wp) = (x.primitive().clone(), weight.primitive().clone());
+                let (y, argmax) = conv_pool_forward(&g, &xp, &wp, bias.primitive());
+                prep.finish((g, xp, wp, y.clone(), argmax), y)
+            }
+            OpsKind::UnTracked(prep) => {
+                let (y, _) =
+                    conv_pool_forward(&g, x.primitive(), weight.primitive(), bias.primitive());
+                prep.finish(y)
+            }
         }
     }
 

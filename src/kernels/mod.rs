@@ -108,6 +108,40 @@ fn conv2d_maybe_relu(
     Tensor::from_dispatch(out)
 }
 
+/// [`conv2d_relu`] then 2x2 / stride-2 max pooling (floor), fused: one pass per sample, and
+/// only the pooled output and a byte per window kept for the backward pass.
+pub fn conv2d_relu_max_pool2(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    stride: [usize; 2],
+    padding: [(usize, usize); 2],
+) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    let [f, _, kh, kw] = weight.dims();
+    let (ho, wo) = (
+        out_len(h, padding[0], kh, stride[0]),
+        out_len(w, padding[1], kw, stride[1]),
+    );
+    if !use_kernels(&x) || ho < 2 || wo < 2 {
+        let y = conv2d_relu(x, weight, bias, stride, padding);
+        return max_pool2d(y, [2, 2], [2, 2]);
+    }
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([f], &x.device()));
+    let out = <Dispatch as CpuKernels>::cpu_conv2d_relu_pool(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        stride[0],
+        stride[1],
+        padding[0].0,
+        padding[1].0,
+        ho,
+        wo,
+    );
+    Tensor::from_dispatch(out)
+}
+
 /// 2-D max pooling without padding (floor mode), NCHW.
 pub fn max_pool2d(x: Tensor<4>, kernel: [usize; 2], stride: [usize; 2]) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
@@ -203,6 +237,35 @@ mod tests {
             ([2, 1], [(1, 1), (0, 0)]),
         ] {
             check_conv(false, stride, padding);
+        }
+    }
+
+    #[test]
+    fn fused_conv_relu_pool_matches_burn_conv_relu_then_pool() {
+        let device = Device::flex().autodiff();
+        device.seed(8);
+        let d = Distribution::Default;
+        // Even and odd conv outputs (8x7 -> 6x5 -> 3x2; same padding 8x7 -> 4x3), strided.
+        for (stride, padding) in [
+            ([1, 1], [(0, 0), (0, 0)]),
+            ([1, 1], [(1, 1), (1, 1)]),
+            ([2, 1], [(0, 1), (1, 1)]),
+        ] {
+            let x = Tensor::<4>::random([3, 2, 8, 7], d, &device).require_grad();
+            let w = Tensor::<4>::random([5, 2, 3, 3], d, &device).require_grad();
+            let b = Tensor::<1>::random([5], d, &device).require_grad();
+            let ours =
+                conv2d_relu_max_pool2(x.clone(), w.clone(), Some(b.clone()), stride, padding);
+            let options = ConvOptions::new_with_padding(stride, padding, [1, 1], 1);
+            let conv = burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options);
+            let theirs = burn_max_pool2d(
+                burn::tensor::activation::relu(conv),
+                MaxPoolOptions::new([2, 2]).with_stride([2, 2]),
+            );
+            let [g1, g2] = same_outputs(ours, theirs);
+            close(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            close(w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+            close(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
         }
     }
 

@@ -97,26 +97,63 @@ impl Conv2d {
     pub fn forward(&self, x: Features) -> Features {
         let x = x.into_image();
         let conv = &self.conv;
+        let y = match self.kernel_padding(&x) {
+            Some(padding) => {
+                let (w, b) = (conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
+                if self.activation.kind() == ActivationKind::Relu {
+                    return Features::Image(kernels::conv2d_relu(x, w, b, conv.stride, padding));
+                }
+                kernels::conv2d(x, w, b, conv.stride, padding)
+            }
+            None => conv.forward(x),
+        };
+        self.activation.forward(Features::Image(y))
+    }
+
+    /// Whether [`forward_max_pool2`](Self::forward_max_pool2) can fuse this layer with a
+    /// following 2x2 / stride-2 max pooling: ReLU, valid or same padding, no dilation, one group.
+    pub fn fuses_max_pool2(&self) -> bool {
+        let conv = &self.conv;
+        self.activation.kind() == ActivationKind::Relu
+            && conv.dilation == [1, 1]
+            && conv.groups == 1
+            && !matches!(conv.padding, PaddingConfig2d::Explicit(..))
+    }
+
+    /// This layer, then 2x2 / stride-2 max pooling, as one fused op; only where
+    /// [`fuses_max_pool2`](Self::fuses_max_pool2) holds.
+    pub fn forward_max_pool2(&self, x: Features) -> Features {
+        let x = x.into_image();
+        let conv = &self.conv;
+        let padding = self
+            .kernel_padding(&x)
+            .expect("forward_max_pool2 on a layer that does not fuse");
+        let (w, b) = (conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
+        Features::Image(kernels::conv2d_relu_max_pool2(
+            x,
+            w,
+            b,
+            conv.stride,
+            padding,
+        ))
+    }
+
+    /// The `[(top, bottom), (left, right)]` zero padding for manabi's kernels, or `None` where
+    /// only Burn's convolution applies (explicit padding, dilation, groups).
+    fn kernel_padding(&self, x: &Tensor<4>) -> Option<[(usize, usize); 2]> {
+        let conv = &self.conv;
         let [_, _, h, w] = x.dims();
         let (k, st) = (conv.kernel_size, conv.stride);
-        let padding = match conv.padding {
+        if conv.dilation != [1, 1] || conv.groups != 1 {
+            return None;
+        }
+        match conv.padding {
             PaddingConfig2d::Valid => Some([(0, 0), (0, 0)]),
             PaddingConfig2d::Same => {
                 Some([same_padding(h, k[0], st[0]), same_padding(w, k[1], st[1])])
             }
             PaddingConfig2d::Explicit(..) => None,
-        };
-        let y = match padding {
-            Some(padding) if conv.dilation == [1, 1] && conv.groups == 1 => {
-                let (w, b) = (conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
-                if self.activation.kind() == ActivationKind::Relu {
-                    return Features::Image(kernels::conv2d_relu(x, w, b, st, padding));
-                }
-                kernels::conv2d(x, w, b, st, padding)
-            }
-            _ => conv.forward(x),
-        };
-        self.activation.forward(Features::Image(y))
+        }
     }
 }
 

@@ -36,6 +36,13 @@ impl Pool2d {
         }
     }
 
+    /// Whether this is 2x2 max pooling with stride 2 and no padding (what a
+    /// [`Conv2d`](super::Conv2d) can fuse).
+    pub fn is_max_2x2(&self) -> bool {
+        matches!(self, Pool2d::Max(p) if p.kernel_size == [2, 2] && p.stride == [2, 2]
+            && p.padding == PaddingConfig2d::Valid && p.dilation == [1, 1])
+    }
+
     /// Output length along one axis: `floor((n - size) / stride) + 1`.
     pub fn output_len(n: usize, size: usize, stride: usize) -> Option<usize> {
         (n >= size).then(|| (n - size) / stride + 1)

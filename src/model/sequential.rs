@@ -179,10 +179,23 @@ impl Sequential {
     ///
     /// # Shapes
     /// - input: `[batch, ...input_shape]`; output: `[batch, outputs]`
+    ///
+    /// A ReLU convolution directly followed by 2x2 / stride-2 max pooling runs as one fused op.
     pub fn forward_logits(&self, x: Features) -> Tensor<2> {
         let mut x = x;
-        for layer in &self.layers {
-            x = layer.forward(x);
+        let mut i = 0;
+        while i < self.layers.len() {
+            if let (Layer::Conv2d(conv), Some(Layer::Pool2d(pool))) =
+                (&self.layers[i], self.layers.get(i + 1))
+                && conv.fuses_max_pool2()
+                && pool.is_max_2x2()
+            {
+                x = conv.forward_max_pool2(x);
+                i += 2;
+                continue;
+            }
+            x = self.layers[i].forward(x);
+            i += 1;
         }
         x.into_flat()
     }
