@@ -260,21 +260,13 @@ mod tests {
                 };
                 (la - lb) / (2.0 * eps as f64)
             };
-            for i in 0..xproj.len() {
+            for (i, &d) in dx.iter().enumerate() {
                 let n = numeric(&xproj, i, 0);
-                assert!(
-                    (n - dx[i] as f64).abs() < 2e-3,
-                    "dxproj[{i}] {n} vs {}",
-                    dx[i]
-                );
+                assert!((n - d as f64).abs() < 2e-3, "dxproj[{i}] {n} vs {d}");
             }
-            for i in 0..rec.len() {
+            for (i, &d) in dr.iter().enumerate() {
                 let n = numeric(&rec, i, 1);
-                assert!(
-                    (n - dr[i] as f64).abs() < 2e-3,
-                    "drec[{i}] {n} vs {}",
-                    dr[i]
-                );
+                assert!((n - d as f64).abs() < 2e-3, "drec[{i}] {n} vs {d}");
             }
         }
     }
