@@ -16,5 +16,6 @@ pub mod recipe;
 pub mod run;
 pub mod seq2seq;
 pub mod train;
+pub mod transfer;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 mod batches;
 mod builtin;
+mod classes;
 mod csv_table;
 mod dataset;
 mod dates;
@@ -15,6 +16,7 @@ mod text;
 pub use batches::{sequential_batches, shuffled_batches};
 pub(crate) use builtin::IMDB_NEEDS_TEXT;
 pub use builtin::{DatasetName, Splits, load_builtin};
+pub use classes::{keep_classes, per_class_sample};
 pub use csv_table::{CsvSpec, CsvTask, align_classes, load_csv};
 pub use dataset::{Dataset, Targets};
 pub use dates::{CharVocab, Date, DatesConfig, DatesData, FORMATS, format_date, generate_dates};

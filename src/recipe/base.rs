@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataSection, TrainingSection};
+use super::{DataSection, TrainingSection, TransferSection};
 use crate::model::SequentialConfig;
 use crate::optim::{OptimizerConfig, ScheduleConfig};
 use crate::{Error, Result};
@@ -37,6 +37,9 @@ pub struct Recipe {
     pub schedule: ScheduleConfig,
     /// `[training]`.
     pub training: TrainingSection,
+    /// `[transfer]`: start from another run's layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferSection>,
 }
 
 /// The recipe trained when none is named: an MLP on the embedded digits.
@@ -78,6 +81,9 @@ impl Recipe {
         self.data.validate()?;
         self.optimizer.validate()?;
         self.schedule.validate()?;
+        if let Some(t) = &self.transfer {
+            t.validate(self.model.layers.len())?;
+        }
         self.training.validate()
     }
 
@@ -164,8 +170,15 @@ mod tests {
     fn every_recipe_in_the_folder_parses_and_round_trips() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
         let mut n = 0;
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
             let text = std::fs::read_to_string(&path).unwrap();
             if path.extension().is_some_and(|e| e == "toml") && !super::super::is_seq2seq(&text) {
                 let r = Recipe::load(&path).unwrap_or_else(|e| panic!("{e}"));

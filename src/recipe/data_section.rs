@@ -51,6 +51,17 @@ pub struct DataSection {
     /// Use only the first N training samples (quick runs, few-label experiments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_limit: Option<usize>,
+    /// Keep only these classes, renumbered in this order (`[5, 6, 7, 8, 9]` -> 0..5), in the
+    /// training and the test data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<u32>>,
+    /// Keep only N labelled training samples per class, drawn with `subset_seed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_per_class: Option<usize>,
+    /// Seed of the `train_per_class` draw (independent of the recipe's seed, so that runs with
+    /// different seeds can share one labelled subset).
+    #[serde(default)]
+    pub subset_seed: u64,
     /// Use only the first N test samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_limit: Option<usize>,
@@ -108,6 +119,15 @@ impl DataSection {
                     "text data are word ids: remove the preprocess steps",
                 ));
             }
+        }
+        if self.classes.as_ref().is_some_and(|c| c.len() < 2) {
+            return Err(Error::invalid(
+                "data.classes",
+                "list at least two classes to keep",
+            ));
+        }
+        if self.train_per_class == Some(0) {
+            return Err(Error::invalid("data.train_per_class", "must be at least 1"));
         }
         if !(0.0..1.0).contains(&self.validation_split) {
             return Err(Error::invalid(

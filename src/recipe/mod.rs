@@ -7,6 +7,7 @@ mod data_section;
 mod seq2seq_recipe;
 mod text_section;
 mod training_section;
+mod transfer_section;
 
 pub use any_recipe::AnyRecipe;
 pub(crate) use any_recipe::is_seq2seq;
@@ -15,3 +16,4 @@ pub use data_section::{CsvFiles, DataSection};
 pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use text_section::TextSection;
 pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};
+pub use transfer_section::{TrainPart, TransferSection};

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::data::{
     CsvSpec, Dataset, DatasetName, Preprocessor, TextEncoding, align_classes, imdb_word_index,
-    load_builtin, load_csv, load_imdb, load_text_splits, validation_split,
+    keep_classes, load_builtin, load_csv, load_imdb, load_text_splits, per_class_sample,
+    validation_split,
 };
 use crate::recipe::{CsvFiles, DataSection, TextSection};
 use crate::{Error, Result};
@@ -41,11 +42,18 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         mut test,
         text,
     } = load_raw(section, data_dir)?;
+    if let Some(classes) = &section.classes {
+        train = keep_classes(&train, classes, "the training data")?;
+        test = keep_classes(&test, classes, "the test data")?;
+    }
     if let Some(n) = section.train_limit {
         train = train.take(n);
     }
     if let Some(n) = section.test_limit {
         test = test.take(n);
+    }
+    if let Some(n) = section.train_per_class {
+        train = per_class_sample(&train, n, section.subset_seed)?;
     }
     if train.is_empty() || test.is_empty() {
         return Err(Error::invalid(

@@ -18,6 +18,7 @@ use crate::train::{
     Checkpoint, Evaluation, FitConfig, History, Observer, check_fit, evaluate, fit, load_record,
     save_record,
 };
+use crate::transfer::init_from_run;
 use crate::{Error, Result};
 
 /// The run-folder file that tells how new text is encoded (text runs only).
@@ -81,6 +82,16 @@ pub fn train_recipe(
     let input_shape = data.train.sample_shape.clone();
     check_outputs(recipe, &data)?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
+    let train_device = device.clone().autodiff();
+    train_device.seed(recipe.seed);
+    let model = recipe.model.build(&input_shape, &train_device)?;
+    let (model, layer_lr_scales) = match &recipe.transfer {
+        Some(section) => {
+            let t = init_from_run(model, &recipe.model, &input_shape, section, &train_device)?;
+            (t.model, t.lr_scales)
+        }
+        None => (model, Vec::new()),
+    };
     let cfg = FitConfig {
         training: recipe.training.clone(),
         optimizer: recipe.optimizer.clone(),
@@ -88,6 +99,7 @@ pub fn train_recipe(
         seed: recipe.seed,
         checkpoint: Some(Checkpoint::new(files.checkpoint())),
         resume: opts.resume,
+        layer_lr_scales,
     };
     check_fit(&cfg, &data.train, data.val.as_ref())?;
     start_folder(recipe, &files, opts.resume)?;
@@ -101,9 +113,6 @@ pub fn train_recipe(
         write_atomic(&files.dir.join("classes.json"), &json)?;
     }
 
-    let train_device = device.clone().autodiff();
-    train_device.seed(recipe.seed);
-    let model = recipe.model.build(&input_shape, &train_device)?;
     let started = Instant::now();
     let outcome = fit(
         model,

@@ -1,0 +1,151 @@
+//! The `[transfer]` section (SPEC T1-T2): start from another run's trained layers, then train
+//! all of them, only the new head, or chosen layers, with a smaller learning rate for the
+//! backbone if wanted.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Which layers train after the transfer.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainPart {
+    /// Every layer (fine-tuning).
+    #[default]
+    All,
+    /// Only the layers after the backbone (feature extraction: the backbone is frozen).
+    Head,
+    /// Only the layers listed in `train_layers` (e.g. the layers near the input).
+    Layers,
+}
+
+/// `[transfer]`: the first `backbone` layers take the weights of the run in `init_from`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSection {
+    /// A finished run folder (it holds `recipe.toml` and `model.bpk`).
+    pub init_from: PathBuf,
+    /// How many leading layers are copied from the run; the layers after them (the head) start
+    /// from their usual initialisation.
+    pub backbone: usize,
+    /// What trains: `all` (default), `head` or `layers`.
+    #[serde(default)]
+    pub train: TrainPart,
+    /// The layer indices (0-based, as in `manabi summary`) that train when `train = "layers"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub train_layers: Vec<usize>,
+    /// Learning-rate factor of the backbone layers that train (e.g. 0.1: the backbone moves
+    /// ten times slower than the head).
+    #[serde(default = "one")]
+    pub backbone_lr_scale: f64,
+}
+
+impl TransferSection {
+    /// Checks values that parse but cannot work; `layers` is the model's layer count.
+    pub fn validate(&self, layers: usize) -> Result<()> {
+        if self.backbone == 0 || self.backbone > layers {
+            return Err(Error::invalid(
+                "transfer.backbone",
+                format!(
+                    "must be between 1 and the model's {layers} layers, got {}",
+                    self.backbone
+                ),
+            ));
+        }
+        match (self.train, self.train_layers.is_empty()) {
+            (TrainPart::Layers, true) => {
+                return Err(Error::invalid(
+                    "transfer.train_layers",
+                    "`train = \"layers\"` needs the indices of the layers to train, e.g. train_layers = [0, 2]",
+                ));
+            }
+            (TrainPart::All | TrainPart::Head, false) => {
+                return Err(Error::invalid(
+                    "transfer.train_layers",
+                    "only used with train = \"layers\"",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(&bad) = self.train_layers.iter().find(|&&i| i >= layers) {
+            return Err(Error::invalid(
+                "transfer.train_layers",
+                format!("layer {bad} does not exist (the model has layers 0..{layers})"),
+            ));
+        }
+        if !(self.backbone_lr_scale.is_finite() && self.backbone_lr_scale > 0.0) {
+            return Err(Error::invalid(
+                "transfer.backbone_lr_scale",
+                format!("must be a positive number, got {}", self.backbone_lr_scale),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether layer `i` trains.
+    pub fn trains(&self, i: usize) -> bool {
+        match self.train {
+            TrainPart::All => true,
+            TrainPart::Head => i >= self.backbone,
+            TrainPart::Layers => self.train_layers.contains(&i),
+        }
+    }
+
+    /// The learning-rate factor of layer `i`.
+    pub fn lr_scale(&self, i: usize) -> f64 {
+        if i < self.backbone {
+            self.backbone_lr_scale
+        } else {
+            1.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(text: &str) -> TransferSection {
+        toml::from_str(&format!("init_from = \"runs/a\"\n{text}")).unwrap()
+    }
+
+    #[test]
+    fn parts_decide_what_trains() {
+        let all = section("backbone = 2");
+        assert!((0..4).all(|i| all.trains(i)));
+        let head = section("backbone = 2\ntrain = \"head\"");
+        assert_eq!(
+            (0..4).map(|i| head.trains(i)).collect::<Vec<_>>(),
+            [false, false, true, true]
+        );
+        let chosen = section("backbone = 3\ntrain = \"layers\"\ntrain_layers = [0]");
+        assert_eq!(
+            (0..4).map(|i| chosen.trains(i)).collect::<Vec<_>>(),
+            [true, false, false, false]
+        );
+        let slow = section("backbone = 2\nbackbone_lr_scale = 0.1");
+        assert_eq!(
+            (0..3).map(|i| slow.lr_scale(i)).collect::<Vec<_>>(),
+            [0.1, 0.1, 1.0]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let msg = |s: &str| section(s).validate(4).unwrap_err().to_string();
+        assert!(msg("backbone = 5").contains("transfer.backbone"));
+        assert!(msg("backbone = 2\ntrain = \"layers\"").contains("train_layers"));
+        assert!(msg("backbone = 2\ntrain = \"layers\"\ntrain_layers = [7]").contains("layer 7"));
+        assert!(msg("backbone = 2\nbackbone_lr_scale = 0").contains("positive"));
+        assert!(
+            toml::from_str::<TransferSection>("init_from = \"a\"\nbackbone = 1\nfreeze = true")
+                .is_err()
+        );
+    }
+}
