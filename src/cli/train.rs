@@ -100,7 +100,10 @@ fn train_supervised(recipe: &Recipe, opts: &RunOptions, device: &Device) -> Resu
     if let Some(e) = report.stopped_at {
         println!("early stopping at epoch {e}");
     }
-    println!("test_loss: {:.4}", report.test.loss);
+    if report.test.loss.is_finite() {
+        // A linear-SVM or nearest-neighbour head has no loss.
+        println!("test_loss: {:.4}", report.test.loss);
+    }
     for (name, value) in &report.test.metrics {
         println!("test_{name}: {value:.4}");
     }

@@ -182,11 +182,16 @@ impl Sequential {
     ///
     /// A ReLU convolution directly followed by 2x2 / stride-2 max pooling runs as one fused op.
     pub fn forward_logits(&self, x: Features) -> Tensor<2> {
+        self.forward_prefix(x, self.layers.len()).into_flat()
+    }
+
+    /// The activations after the first `layers` layers (a backbone's features).
+    pub fn forward_prefix(&self, x: Features, layers: usize) -> Features {
         let mut x = x;
         let mut i = 0;
-        while i < self.layers.len() {
+        while i < layers.min(self.layers.len()) {
             if let (Layer::Conv2d(conv), Some(Layer::Pool2d(pool))) =
-                (&self.layers[i], self.layers.get(i + 1))
+                (&self.layers[i], self.layers[..layers].get(i + 1))
                 && conv.fuses_max_pool2()
                 && pool.is_max_2x2()
             {
@@ -197,7 +202,7 @@ impl Sequential {
             x = self.layers[i].forward(x);
             i += 1;
         }
-        x.into_flat()
+        x
     }
 
     /// Predictions: the logits through the output activation (softmax, sigmoid or identity).

@@ -16,4 +16,4 @@ pub use data_section::{CsvFiles, DataSection};
 pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use text_section::TextSection;
 pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};
-pub use transfer_section::{TrainPart, TransferSection};
+pub use transfer_section::{HeadKind, TrainPart, TransferSection};

@@ -25,6 +25,19 @@ pub enum TrainPart {
     Layers,
 }
 
+/// What classifies on top of the backbone.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadKind {
+    /// The recipe's own layers after the backbone, trained with the optimiser.
+    #[default]
+    Layers,
+    /// A one-vs-rest linear SVM fitted on the backbone's features (no gradient training).
+    LinearSvm,
+    /// `k`-nearest-neighbour vote on the backbone's features.
+    NearestNeighbour,
+}
+
 /// `[transfer]`: the first `backbone` layers take the weights of the run in `init_from`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +57,19 @@ pub struct TransferSection {
     /// ten times slower than the head).
     #[serde(default = "one")]
     pub backbone_lr_scale: f64,
+    /// `layers` (default), `linear_svm` or `nearest_neighbour`.
+    #[serde(default)]
+    pub head: HeadKind,
+    /// The SVM's cost of margin violations (scikit-learn's `C`).
+    #[serde(default = "one")]
+    pub svm_c: f64,
+    /// Neighbours that vote with `head = "nearest_neighbour"`.
+    #[serde(default = "one_usize")]
+    pub neighbours: usize,
+}
+
+fn one_usize() -> usize {
+    1
 }
 
 impl TransferSection {
@@ -78,6 +104,15 @@ impl TransferSection {
                 "transfer.train_layers",
                 format!("layer {bad} does not exist (the model has layers 0..{layers})"),
             ));
+        }
+        if !(self.svm_c.is_finite() && self.svm_c > 0.0) {
+            return Err(Error::invalid(
+                "transfer.svm_c",
+                format!("must be a positive number, got {}", self.svm_c),
+            ));
+        }
+        if self.neighbours == 0 {
+            return Err(Error::invalid("transfer.neighbours", "must be at least 1"));
         }
         if !(self.backbone_lr_scale.is_finite() && self.backbone_lr_scale > 0.0) {
             return Err(Error::invalid(

@@ -9,10 +9,12 @@ use burn::tensor::Device;
 
 use super::files::{RunFiles, write_atomic};
 use super::prepare::{PreparedData, prepare_data};
+use super::probe_run::probe_recipe;
 use super::seq2seq_run::load_run_recipe;
 use crate::data::{Preprocessor, Targets, TextEncoding};
 use crate::model::{Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
+use crate::recipe::HeadKind;
 use crate::recipe::{AnyRecipe, Recipe};
 use crate::train::{
     Checkpoint, Evaluation, FitConfig, History, Observer, check_fit, evaluate, fit, load_record,
@@ -82,6 +84,13 @@ pub fn train_recipe(
     let input_shape = data.train.sample_shape.clone();
     check_outputs(recipe, &data)?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
+    if let Some(section) = recipe
+        .transfer
+        .as_ref()
+        .filter(|t| t.head != HeadKind::Layers)
+    {
+        return probe_recipe(recipe, section, &data, &files, summary, device);
+    }
     let train_device = device.clone().autodiff();
     train_device.seed(recipe.seed);
     let model = recipe.model.build(&input_shape, &train_device)?;

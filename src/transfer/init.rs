@@ -8,7 +8,7 @@ use burn::tensor::Device;
 
 use crate::model::{Sequential, SequentialConfig};
 use crate::recipe::TransferSection;
-use crate::run::load_trained_model;
+use crate::run::{TrainedRun, load_trained_model};
 use crate::{Error, Result};
 
 /// A model after the transfer, and the learning-rate factor of each of its layers.
@@ -30,36 +30,12 @@ pub fn init_from_run(
     device: &Device,
 ) -> Result<Transferred> {
     let dir = section.init_from.as_path();
-    if !dir.join("recipe.toml").is_file() {
-        return Err(missing_run(dir));
-    }
-    let source = load_trained_model(dir, device)?;
+    let source = load_source(section, input_shape, device)?;
     let theirs = source
         .recipe
         .model
         .summary("source", source.model.input_shape())?;
     let ours = config.summary("target", input_shape)?;
-    if source.model.input_shape() != input_shape {
-        return Err(Error::invalid(
-            "transfer.init_from",
-            format!(
-                "{} was trained on inputs of shape {:?}, this recipe's data have shape {input_shape:?}",
-                dir.display(),
-                source.model.input_shape()
-            ),
-        ));
-    }
-    if section.backbone > theirs.layers.len() {
-        return Err(Error::invalid(
-            "transfer.backbone",
-            format!(
-                "{} has {} layers, fewer than the backbone's {}",
-                dir.display(),
-                theirs.layers.len(),
-                section.backbone
-            ),
-        ));
-    }
     for (i, (a, b)) in theirs
         .layers
         .iter()
@@ -103,6 +79,42 @@ pub fn init_from_run(
         .map(|i| section.lr_scale(i))
         .collect();
     Ok(Transferred { model, lr_scales })
+}
+
+/// The finished run `section.init_from`, checked to take inputs of `input_shape` and to have
+/// at least `section.backbone` layers.
+pub fn load_source(
+    section: &TransferSection,
+    input_shape: &[usize],
+    device: &Device,
+) -> Result<TrainedRun> {
+    let dir = section.init_from.as_path();
+    if !dir.join("recipe.toml").is_file() {
+        return Err(missing_run(dir));
+    }
+    let source = load_trained_model(dir, device)?;
+    if source.model.input_shape() != input_shape {
+        return Err(Error::invalid(
+            "transfer.init_from",
+            format!(
+                "{} was trained on inputs of shape {:?}, this recipe's data have shape {input_shape:?}",
+                dir.display(),
+                source.model.input_shape()
+            ),
+        ));
+    }
+    if section.backbone > source.model.layers.len() {
+        return Err(Error::invalid(
+            "transfer.backbone",
+            format!(
+                "{} has {} layers, fewer than the backbone's {}",
+                dir.display(),
+                source.model.layers.len(),
+                section.backbone
+            ),
+        ));
+    }
+    Ok(source)
 }
 
 fn missing_run(dir: &Path) -> Error {

@@ -1,6 +1,11 @@
 //! Transfer learning (SPEC T1-T2): a model starts from another run's layers, then trains all of
-//! them, only the new head, or chosen layers, at per-layer learning rates.
+//! them, only the new head, or chosen layers, at per-layer learning rates; or a classic
+//! classifier (linear SVM, nearest neighbour) is fitted on the features its backbone extracts.
 
 mod init;
+mod knn;
+mod svm;
 
-pub use init::{Transferred, init_from_run};
+pub use init::{Transferred, init_from_run, load_source};
+pub use knn::knn_predict;
+pub use svm::LinearSvm;
