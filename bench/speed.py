@@ -355,7 +355,7 @@ def markdown(args, summary, meta) -> str:
         L.append(f"* `{w}`: {WORK_DESC[w]}.")
     L.append("""
 What is timed: wall time of the loop only (data loading, model building and warm-up are
-not timed), except `cnn_cli_epoch`, which times the whole process. `*_steps`: 5 untimed warm-up steps, then 100 timed steps (resnet 50) on real
+not timed), except `cnn_cli_epoch`, which times the whole process. `*_steps`: 5 untimed warm-up steps, then 100 timed steps (transformer and resnet: 30) on real
 data (consecutive batches of a shuffled permutation); the time per step is the timed steps'
 total divided by their number. `cnn_train_epoch`: the whole shuffled epoch (the last batch
 of 60,000 / 200 is full), the Python peers after one untimed warm-up step (Keras traces its

@@ -35,7 +35,7 @@ timed, everything inside the loop is):
   Adam 2e-3 (eps 1e-8) with the recipe's per-step cosine, sparse CE, Fashion-MNIST.
 
 The *_steps works run `--warmup` (default 5) untimed steps, then `--steps` (default 100;
-resnet_steps 50) timed steps; seconds = the timed steps together; items = steps; unit
+transformer_steps and resnet_steps 30) timed steps; seconds = the timed steps together; items = steps; unit
 "step". Batches are consecutive slices of one shuffled permutation of the training rows
 (wrapping around).
 
@@ -72,11 +72,11 @@ CONFIG = {
     "cnn_train_epoch": dict(batch_size=200, lr=1e-3, eps=1e-7, warmup=1),
     "cnn_infer": dict(batch_size=1000, warmup=1, passes=3),
     "bilstm_steps": dict(batch_size=32, lr=1e-3, eps=1e-7, warmup=5, steps=100),
-    "transformer_steps": dict(batch_size=32, lr=5e-4, eps=1e-8, warmup=5, steps=100,
+    "transformer_steps": dict(batch_size=32, lr=5e-4, eps=1e-8, warmup=5, steps=30,
                               d_model=64, heads=4, ff_dim=128, blocks=2, dropout=0.1,
                               ln_eps=1e-5, pool_dropout=0.2),
     # T of the recipe's cosine: 6 epochs x ceil(60000 / 128) steps (bench/README.md, resnet)
-    "resnet_steps": dict(batch_size=128, lr=2e-3, eps=1e-8, warmup=5, steps=50,
+    "resnet_steps": dict(batch_size=128, lr=2e-3, eps=1e-8, warmup=5, steps=30,
                          cosine_total_steps=6 * 469),
 }
 

@@ -132,9 +132,10 @@ fn main() -> Result<()> {
             (times[1], test.len(), "pass")
         }
         _ => {
-            let steps = args
-                .steps
-                .unwrap_or(if args.work == "resnet_steps" { 50 } else { 100 });
+            let steps = args.steps.unwrap_or(match args.work.as_str() {
+                "bilstm_steps" => 100,
+                _ => 30, // transformer and resnet steps are 10-20x longer
+            });
             train_seconds(&recipe, &args.data_dir, Some(args.warmup * batch))?;
             let t = train_seconds(&recipe, &args.data_dir, Some(steps * batch))?;
             (t, steps, "step")

@@ -10,6 +10,7 @@ mod gzip;
 mod idx;
 mod pca;
 mod preprocess;
+mod resize;
 mod split;
 mod text;
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Dataset;
 use super::pca::{mean_and_covariance, project, sorted_eigen};
+use super::resize::resize_bilinear;
 use crate::{Error, Result};
 
 /// Eigenvalues below this fraction of the largest are treated as this floor when PCA
@@ -43,6 +44,14 @@ pub enum PreprocessConfig {
         /// with little variance.
         #[serde(default = "default_zca_epsilon")]
         epsilon: f32,
+    },
+    /// Bilinear resize of images `[c, h, w]` to `[c, height, width]` (PyTorch's
+    /// `interpolate(mode="bilinear", align_corners=False)`), e.g. USPS 16x16 to 28x28.
+    Resize {
+        /// Output height.
+        height: usize,
+        /// Output width.
+        width: usize,
     },
 }
 
@@ -85,6 +94,13 @@ pub enum Preprocessor {
         /// Row-major `[features, features]`.
         projection: Vec<f32>,
     },
+    /// Bilinear resize to `[c, height, width]`.
+    Resize {
+        /// Output height.
+        height: usize,
+        /// Output width.
+        width: usize,
+    },
 }
 
 impl PreprocessConfig {
@@ -124,6 +140,18 @@ impl PreprocessConfig {
                 check_covariance_samples(train, "zca")?;
                 Ok(fit_zca(&train.features, d, epsilon))
             }
+            PreprocessConfig::Resize { height, width } => {
+                if train.sample_shape.len() != 3 || height == 0 || width == 0 {
+                    return Err(Error::invalid(
+                        "preprocess.resize",
+                        format!(
+                            "resizes images [channels, height, width] to a non-zero size; got samples of shape {:?} and size {height}x{width}",
+                            train.sample_shape
+                        ),
+                    ));
+                }
+                Ok(Preprocessor::Resize { height, width })
+            }
         }
     }
 }
@@ -162,6 +190,19 @@ impl Preprocessor {
                 check_len(mean.len(), &data.sample_shape)?;
                 data.features = project(&data.features, mean, projection, d);
             }
+            Preprocessor::Resize { height, width } => {
+                let &[c, h, w] = data.sample_shape.as_slice() else {
+                    return Err(Error::invalid(
+                        "preprocess.resize",
+                        format!(
+                            "expects images [channels, height, width], got samples of shape {:?}",
+                            data.sample_shape
+                        ),
+                    ));
+                };
+                data.features = resize_bilinear(&data.features, c, h, w, *height, *width);
+                data.sample_shape = vec![c, *height, *width];
+            }
         }
         Ok(())
     }
@@ -170,6 +211,9 @@ impl Preprocessor {
     pub fn output_shape(&self, input: &[usize]) -> Vec<usize> {
         match self {
             Preprocessor::Pca { components, .. } => vec![*components],
+            Preprocessor::Resize { height, width } => {
+                vec![input.first().copied().unwrap_or(1), *height, *width]
+            }
             _ => input.to_vec(),
         }
     }
