@@ -23,6 +23,9 @@ pub enum TrainPart {
     Head,
     /// Only the layers listed in `train_layers` (e.g. the layers near the input).
     Layers,
+    /// Nothing: the run's model is only evaluated on this recipe's data ("source only"; needs
+    /// `keep_head = true`).
+    None,
 }
 
 /// What classifies on top of the backbone.
@@ -47,7 +50,11 @@ pub struct TransferSection {
     /// How many leading layers are copied from the run; the layers after them (the head) start
     /// from their usual initialisation.
     pub backbone: usize,
-    /// What trains: `all` (default), `head` or `layers`.
+    /// Also copy the layers after the backbone (the head), when the run was trained on the same
+    /// classes; every layer must then fit.
+    #[serde(default)]
+    pub keep_head: bool,
+    /// What trains: `all` (default), `head`, `layers` or `none`.
     #[serde(default)]
     pub train: TrainPart,
     /// The layer indices (0-based, as in `manabi summary`) that train when `train = "layers"`.
@@ -91,7 +98,13 @@ impl TransferSection {
                     "`train = \"layers\"` needs the indices of the layers to train, e.g. train_layers = [0, 2]",
                 ));
             }
-            (TrainPart::All | TrainPart::Head, false) => {
+            (TrainPart::None, _) if !self.keep_head => {
+                return Err(Error::invalid(
+                    "transfer.train",
+                    "`train = \"none\"` evaluates the run's model as it is: set keep_head = true",
+                ));
+            }
+            (TrainPart::All | TrainPart::Head | TrainPart::None, false) => {
                 return Err(Error::invalid(
                     "transfer.train_layers",
                     "only used with train = \"layers\"",
@@ -123,12 +136,22 @@ impl TransferSection {
         Ok(())
     }
 
+    /// How many leading layers come from the run.
+    pub fn copied(&self, layers: usize) -> usize {
+        if self.keep_head {
+            layers
+        } else {
+            self.backbone
+        }
+    }
+
     /// Whether layer `i` trains.
     pub fn trains(&self, i: usize) -> bool {
         match self.train {
             TrainPart::All => true,
             TrainPart::Head => i >= self.backbone,
             TrainPart::Layers => self.train_layers.contains(&i),
+            TrainPart::None => false,
         }
     }
 
@@ -178,6 +201,11 @@ mod tests {
         assert!(msg("backbone = 2\ntrain = \"layers\"").contains("train_layers"));
         assert!(msg("backbone = 2\ntrain = \"layers\"\ntrain_layers = [7]").contains("layer 7"));
         assert!(msg("backbone = 2\nbackbone_lr_scale = 0").contains("positive"));
+        assert!(msg("backbone = 2\ntrain = \"none\"").contains("keep_head"));
+        let none = section("backbone = 2\nkeep_head = true\ntrain = \"none\"");
+        none.validate(4).unwrap();
+        assert!((0..4).all(|i| !none.trains(i)));
+        assert_eq!((none.copied(4), section("backbone = 2").copied(4)), (4, 2));
         assert!(
             toml::from_str::<TransferSection>("init_from = \"a\"\nbackbone = 1\nfreeze = true")
                 .is_err()

@@ -14,11 +14,11 @@ use super::seq2seq_run::load_run_recipe;
 use crate::data::{Preprocessor, Targets, TextEncoding};
 use crate::model::{Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
-use crate::recipe::HeadKind;
 use crate::recipe::{AnyRecipe, Recipe};
+use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
-    Checkpoint, Evaluation, FitConfig, History, Observer, check_fit, evaluate, fit, load_record,
-    save_record,
+    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, evaluate, fit,
+    load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -123,20 +123,35 @@ pub fn train_recipe(
     }
 
     let started = Instant::now();
-    let outcome = fit(
-        model,
-        &data.train,
-        data.val.as_ref(),
-        &cfg,
-        &train_device,
-        observer,
-    )?;
+    let evaluate_only = recipe
+        .transfer
+        .as_ref()
+        .is_some_and(|t| t.train == TrainPart::None);
+    let outcome = if evaluate_only {
+        // `[transfer] train = "none"`: the run's model as it is ("source only").
+        FitOutcome {
+            model,
+            history: History::default(),
+            stopped_at: None,
+        }
+    } else {
+        fit(
+            model,
+            &data.train,
+            data.val.as_ref(),
+            &cfg,
+            &train_device,
+            observer,
+        )?
+    };
     let train_seconds = started.elapsed().as_secs_f64();
 
     let model = outcome.model.valid();
     save_model(&model, &files.model())?;
     outcome.history.write_csv(files.history())?;
-    plot_curves(&outcome.history, &files.curves())?;
+    if !outcome.history.is_empty() {
+        plot_curves(&outcome.history, &files.curves())?;
+    }
 
     let test = evaluate(&model, &data.test, recipe.training.loss, 512, device)?;
     let baseline_rmse = mean_baseline_rmse(&data);

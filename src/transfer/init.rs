@@ -36,11 +36,23 @@ pub fn init_from_run(
         .model
         .summary("source", source.model.input_shape())?;
     let ours = config.summary("target", input_shape)?;
+    let copied = section.copied(ours.layers.len());
+    if theirs.layers.len() < copied {
+        return Err(Error::invalid(
+            "transfer.keep_head",
+            format!(
+                "{} has {} layers, this recipe {}: with keep_head every layer must come from the run",
+                dir.display(),
+                theirs.layers.len(),
+                ours.layers.len()
+            ),
+        ));
+    }
     for (i, (a, b)) in theirs
         .layers
         .iter()
         .zip(&ours.layers)
-        .take(section.backbone)
+        .take(copied)
         .enumerate()
     {
         if a.kind != b.kind || a.output_shape != b.output_shape || a.trainable != b.trainable {
@@ -60,13 +72,7 @@ pub fn init_from_run(
         }
     }
     let mut model = model;
-    for (i, layer) in source
-        .model
-        .layers
-        .into_iter()
-        .take(section.backbone)
-        .enumerate()
-    {
+    for (i, layer) in source.model.layers.into_iter().take(copied).enumerate() {
         model.layers[i] = layer;
     }
     let layers = std::mem::take(&mut model.layers);
