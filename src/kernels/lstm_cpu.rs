@@ -6,8 +6,12 @@
 //! of a dozen tensor ops per step. Gates are laid out as in Keras: `i, f, c, o`. Masked steps
 //! (`mask = 0`) keep the previous state: `h = h_prev + m (h_new - h_prev)`, likewise `c`.
 //!
-//! Internally everything is time-major in processing order (`s = 0` is the first step read,
-//! the last time step when reading backwards), so each step's rows are contiguous.
+//! The batch's sequences are independent, so the batch is split over rayon's threads and each
+//! thread runs the whole time loop for its rows. Within a thread everything is time-major in
+//! processing order (`s = 0` is the first step read, the last time step when reading
+//! backwards), so each step's rows are contiguous.
+
+use rayon::prelude::*;
 
 use super::fast_math::{sigmoid_in_place, tanh_in_place};
 use super::gemm::{MatRef, matmul};
@@ -29,17 +33,17 @@ impl LstmGeometry {
     }
 }
 
-/// What the backward pass needs from the forward pass, time-major in processing order.
+/// What the backward pass needs from the forward pass: one part per block of batch rows.
 #[derive(Debug, Clone)]
 pub struct LstmSaved {
-    /// Activated gates `[time, batch, 4 units]`: `sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)`.
-    gates: Vec<f32>,
-    /// `tanh` of the unmasked new cell state, `[time, batch, units]`.
-    tanh_c: Vec<f32>,
-    /// Cell state after masking, `[time, batch, units]`.
-    c: Vec<f32>,
-    /// Hidden state after masking, `[time, batch, units]`.
-    h: Vec<f32>,
+    /// Batch rows per part (the last part may have fewer).
+    rows: usize,
+    parts: Vec<ScanSaved>,
+}
+
+/// Batch rows per thread.
+fn rows_per_part(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads()).max(1)
 }
 
 /// Runs the scan. `xproj` is `[batch, time, 4 units]`, `recurrent` `[units, 4 units]`, `mask`
@@ -51,6 +55,80 @@ pub fn lstm_forward(
     recurrent: &[f32],
     mask: &[f32],
 ) -> (Vec<f32>, LstmSaved) {
+    let (b, tn, u) = (g.batch, g.time.max(1), g.units);
+    let rows = rows_per_part(b);
+    let mut out = vec![0.0f32; b * tn * u];
+    let parts = out
+        .par_chunks_mut((rows * tn * u).max(1))
+        .zip(xproj.par_chunks((rows * tn * 4 * u).max(1)))
+        .zip(mask.par_chunks(rows * tn))
+        .map(|((o, x), m)| {
+            let part = LstmGeometry {
+                batch: m.len() / tn,
+                ..*g
+            };
+            let (h, saved) = scan_forward(&part, x, recurrent, m);
+            o.copy_from_slice(&h);
+            saved
+        })
+        .collect();
+    (out, LstmSaved { rows, parts })
+}
+
+/// Gradients of the scan: given `d_out = dL/d(hidden states)` `[batch, time, units]`, returns
+/// `dL/d(xproj)` `[batch, time, 4 units]` and `dL/d(recurrent)` `[units, 4 units]`.
+pub fn lstm_backward(
+    g: &LstmGeometry,
+    recurrent: &[f32],
+    mask: &[f32],
+    saved: &LstmSaved,
+    d_out: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let (b, tn, u) = (g.batch, g.time.max(1), g.units);
+    let rows = saved.rows;
+    let mut d_xproj = vec![0.0f32; b * tn * 4 * u];
+    let partials: Vec<Vec<f32>> = d_xproj
+        .par_chunks_mut((rows * tn * 4 * u).max(1))
+        .zip(d_out.par_chunks((rows * tn * u).max(1)))
+        .zip(mask.par_chunks(rows * tn))
+        .zip(saved.parts.par_iter())
+        .map(|(((dx, dout), m), part_saved)| {
+            let part = LstmGeometry {
+                batch: m.len() / tn,
+                ..*g
+            };
+            let (dxp, drp) = scan_backward(&part, recurrent, m, part_saved, dout);
+            dx.copy_from_slice(&dxp);
+            drp
+        })
+        .collect();
+    let mut d_rec = vec![0.0f32; u * 4 * u];
+    for p in partials {
+        d_rec.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    (d_xproj, d_rec)
+}
+
+/// One block of rows' forward values, time-major in processing order.
+#[derive(Debug, Clone)]
+struct ScanSaved {
+    /// Activated gates `[time, batch, 4 units]`: `sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)`.
+    gates: Vec<f32>,
+    /// `tanh` of the unmasked new cell state, `[time, batch, units]`.
+    tanh_c: Vec<f32>,
+    /// Cell state after masking, `[time, batch, units]`.
+    c: Vec<f32>,
+    /// Hidden state after masking, `[time, batch, units]`.
+    h: Vec<f32>,
+}
+
+/// [`lstm_forward`] for one block of rows, on one thread.
+fn scan_forward(
+    g: &LstmGeometry,
+    xproj: &[f32],
+    recurrent: &[f32],
+    mask: &[f32],
+) -> (Vec<f32>, ScanSaved) {
     let (b, tn, u) = (g.batch, g.time, g.units);
     let k = 4 * u;
     assert_eq!(
@@ -64,7 +142,7 @@ pub fn lstm_forward(
         "lstm: recurrent kernel has the wrong size"
     );
     assert_eq!(mask.len(), b * tn, "lstm: mask has the wrong size");
-    let mut saved = LstmSaved {
+    let mut saved = ScanSaved {
         gates: vec![0.0; tn * b * k],
         tanh_c: vec![0.0; tn * b * u],
         c: vec![0.0; tn * b * u],
@@ -133,13 +211,12 @@ pub fn lstm_forward(
     (out, saved)
 }
 
-/// Gradients of the scan: given `d_out = dL/d(hidden states)` `[batch, time, units]`, returns
-/// `dL/d(xproj)` `[batch, time, 4 units]` and `dL/d(recurrent)` `[units, 4 units]`.
-pub fn lstm_backward(
+/// [`lstm_backward`] for one block of rows, on one thread.
+fn scan_backward(
     g: &LstmGeometry,
     recurrent: &[f32],
     mask: &[f32],
-    saved: &LstmSaved,
+    saved: &ScanSaved,
     d_out: &[f32],
 ) -> (Vec<f32>, Vec<f32>) {
     let (b, tn, u) = (g.batch, g.time, g.units);
