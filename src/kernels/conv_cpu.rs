@@ -80,14 +80,29 @@ impl ConvGeometry {
     /// Copies input row `src` sampled at `ox * sw + j - pw` into `out`.
     #[inline]
     fn gather_row(&self, src: &[f32], j: usize, out: &mut [f32]) {
-        if self.sw == 1 && self.pw <= j && j - self.pw + self.wo <= self.w {
-            let start = j - self.pw;
-            out.copy_from_slice(&src[start..start + self.wo]);
+        if self.sw == 1 {
+            // Stride 1: the in-bounds outputs are one contiguous run, zeros on either side.
+            let (lo, hi) = self.interior(j);
+            out[..lo].fill(0.0);
+            out[hi..].fill(0.0);
+            if lo < hi {
+                let start = lo + j - self.pw;
+                out[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
+            }
             return;
         }
         for (ox, o) in out.iter_mut().enumerate() {
             *o = Self::source(ox, j, self.sw, self.pw, self.w).map_or(0.0, |x| src[x]);
         }
+    }
+
+    /// For stride 1 along the width and kernel column `j`: the output columns `lo..hi` whose
+    /// input column `ox + j - pw` lies inside the image.
+    #[inline]
+    fn interior(&self, j: usize) -> (usize, usize) {
+        let lo = self.pw.saturating_sub(j).min(self.wo);
+        let hi = (self.w + self.pw).saturating_sub(j).min(self.wo).max(lo);
+        (lo, hi)
     }
 
     /// Folds `col[k, p]` back, adding into one sample's input gradient `[c, h, w]`.
@@ -105,10 +120,14 @@ impl ConvGeometry {
                         };
                         let dst = &mut plane[y * self.w..(y + 1) * self.w];
                         let vals = &src[oy * self.wo..(oy + 1) * self.wo];
-                        if self.sw == 1 && self.pw <= j && j - self.pw + self.wo <= self.w {
-                            let start = j - self.pw;
-                            for (d, v) in dst[start..start + self.wo].iter_mut().zip(vals) {
-                                *d += v;
+                        if self.sw == 1 {
+                            let (lo, hi) = self.interior(j);
+                            if lo < hi {
+                                let start = lo + j - self.pw;
+                                let d = &mut dst[start..start + hi - lo];
+                                for (d, v) in d.iter_mut().zip(&vals[lo..hi]) {
+                                    *d += v;
+                                }
                             }
                             continue;
                         }
