@@ -61,6 +61,34 @@ fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
     );
     assert_eq!(history.lines().count(), 51);
 
+    // embed writes the hidden layer's features of every test sample
+    let o = manabi(
+        dir.path(),
+        &["embed", "runs/digits_mlp", "--out", "emb.csv"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let emb = fs::read_to_string(dir.path().join("emb.csv")).unwrap();
+    let header = emb.lines().next().unwrap();
+    assert!(header.starts_with("label,x0,"), "{header}");
+    let width = header.split(',').count();
+    assert!(emb.lines().skip(1).all(|l| l.split(',').count() == width));
+    let o = manabi(
+        dir.path(),
+        &[
+            "embed",
+            "runs/digits_mlp",
+            "--out",
+            "e.csv",
+            "--layers",
+            "99",
+        ],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("--layers 99"),
+        "{}",
+        stderr(&o)
+    );
+
     // evaluate reproduces the test accuracy from the saved weights
     let o = manabi(dir.path(), &["evaluate", "runs/digits_mlp"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -44,7 +44,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
 
 /// Header `label,x0,...` (regression: `y0..,x0,...`), one sample per line; whole numbers are
 /// written without a decimal point (token ids, pixels).
-fn write_csv(data: &Dataset, path: &Path) -> Result<()> {
+pub(super) fn write_csv(data: &Dataset, path: &Path) -> Result<()> {
     let d = data.sample_len();
     let mut out = String::new();
     let targets = match &data.targets {

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch (the binary's side: arguments, device, progress).
 
 mod compare;
+mod embed;
 mod evaluate;
 mod export;
 mod predict;
@@ -37,6 +38,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Write a recipe's prepared data (after preprocessing and splits) as CSV files.
     ExportData(export::ExportArgs),
+    /// Write the features a finished run's layers extract (for use elsewhere) as CSV.
+    Embed(embed::EmbedArgs),
 }
 
 /// Options shared by commands that read data or compute.
@@ -103,6 +106,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Summary(a)) => summary::run(a),
         Some(Command::Compare(a)) => compare::run(a),
         Some(Command::ExportData(a)) => export::run(a),
+        Some(Command::Embed(a)) => embed::run(a),
     }
 }
 
