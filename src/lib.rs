@@ -9,6 +9,7 @@ pub mod data;
 mod error;
 pub mod kernels;
 pub mod losses;
+pub mod metric;
 pub mod model;
 pub mod optim;
 pub mod plot;

@@ -1,0 +1,12 @@
+//! Metric learning (SPEC M1-M3; seed 002: Siamese networks and contrastive loss, seed 004:
+//! triplet and contrastive losses): distances between embeddings, miners that pick informative
+//! pairs and triplets on detached distances, and the losses over what they picked. Each part is
+//! separate and swappable, as in pytorch-metric-learning.
+
+mod distance;
+mod losses;
+mod miners;
+
+pub use distance::{Distance, pairwise_distances};
+pub use losses::{contrastive_loss, triplet_loss};
+pub use miners::{Pairs, Triplet, all_pairs, all_triplets, batch_hard, semi_hard};
