@@ -6,7 +6,9 @@
 mod distance;
 mod losses;
 mod miners;
+mod retrieval;
 
 pub use distance::{Distance, pairwise_distances};
 pub use losses::{contrastive_loss, triplet_loss};
 pub use miners::{Pairs, Triplet, all_pairs, all_triplets, batch_hard, semi_hard};
+pub use retrieval::{equal_error_rate, mean_average_precision, recall_at_k};

@@ -1,0 +1,137 @@
+//! Retrieval and verification metrics of an embedding (SPEC M3): recall@k, mean average
+//! precision, and the equal error rate of same / different decisions by a distance threshold.
+//! Each sample of the set is a query against all the others (leave-one-out).
+
+/// Squared Euclidean distances from row `q` to every row of `x` (`d` features per row).
+fn distances_from(x: &[f32], d: usize, q: usize) -> Vec<f32> {
+    let query = &x[q * d..(q + 1) * d];
+    x.chunks(d)
+        .map(|r| r.iter().zip(query).map(|(a, b)| (a - b) * (a - b)).sum())
+        .collect()
+}
+
+/// The other samples ordered from nearest to farthest (ties by index).
+fn ranking(x: &[f32], d: usize, q: usize) -> Vec<usize> {
+    let dist = distances_from(x, d, q);
+    let mut order: Vec<usize> = (0..dist.len()).filter(|&i| i != q).collect();
+    order.sort_by(|&a, &b| dist[a].total_cmp(&dist[b]).then(a.cmp(&b)));
+    order
+}
+
+/// Share of queries with at least one same-label sample among their `k` nearest others.
+pub fn recall_at_k(x: &[f32], d: usize, labels: &[u32], k: usize) -> f64 {
+    let hits = (0..labels.len())
+        .filter(|&q| {
+            ranking(x, d, q)
+                .iter()
+                .take(k)
+                .any(|&i| labels[i] == labels[q])
+        })
+        .count();
+    hits as f64 / labels.len().max(1) as f64
+}
+
+/// Mean over queries of the average precision of the ranking of all other samples (queries
+/// without any same-label sample are left out).
+pub fn mean_average_precision(x: &[f32], d: usize, labels: &[u32]) -> f64 {
+    let mut total = 0.0;
+    let mut queries = 0;
+    for q in 0..labels.len() {
+        let (mut hits, mut sum) = (0usize, 0.0f64);
+        for (rank, &i) in ranking(x, d, q).iter().enumerate() {
+            if labels[i] == labels[q] {
+                hits += 1;
+                sum += hits as f64 / (rank + 1) as f64;
+            }
+        }
+        if hits > 0 {
+            total += sum / hits as f64;
+            queries += 1;
+        }
+    }
+    total / queries.max(1) as f64
+}
+
+/// Equal error rate of verification: pairs are called "same" when their distance is at most a
+/// threshold; the rate where false accepts (different pairs called same) equal false rejects
+/// (same pairs called different), interpolated between the thresholds that bracket it.
+pub fn equal_error_rate(x: &[f32], d: usize, labels: &[u32]) -> f64 {
+    let n = labels.len();
+    let mut pairs: Vec<(f32, bool)> = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for q in 0..n {
+        let dist = distances_from(x, d, q);
+        for j in q + 1..n {
+            pairs.push((dist[j], labels[q] == labels[j]));
+        }
+    }
+    let same = pairs.iter().filter(|p| p.1).count();
+    let diff = pairs.len() - same;
+    if same == 0 || diff == 0 {
+        return f64::NAN;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Threshold below every pair: FAR 0, FRR 1. Raising it past each pair moves one rate.
+    let (mut accepted_same, mut accepted_diff) = (0usize, 0usize);
+    let (mut prev_far, mut prev_frr) = (0.0f64, 1.0f64);
+    for &(_, is_same) in &pairs {
+        if is_same {
+            accepted_same += 1;
+        } else {
+            accepted_diff += 1;
+        }
+        let far = accepted_diff as f64 / diff as f64;
+        let frr = 1.0 - accepted_same as f64 / same as f64;
+        if far >= frr {
+            // The curves cross between the previous threshold and this one.
+            let (a, b) = (prev_frr - prev_far, frr - far); // a >= 0 >= b
+            let t = if a - b > 0.0 { a / (a - b) } else { 0.0 };
+            return prev_far + t * (far - prev_far);
+        }
+        (prev_far, prev_frr) = (far, frr);
+    }
+    prev_far
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perfectly_clustered_embeddings_score_perfectly() {
+        let x = [0.0, 0.1, 0.2, 5.0, 5.1, 5.2];
+        let labels = [0, 0, 0, 1, 1, 1];
+        assert_eq!(recall_at_k(&x, 1, &labels, 1), 1.0);
+        assert_eq!(mean_average_precision(&x, 1, &labels), 1.0);
+        assert_eq!(equal_error_rate(&x, 1, &labels), 0.0);
+    }
+
+    #[test]
+    fn hand_computed_ranking_metrics() {
+        // Points 0, 1, 2, 3 with labels a, b, a, b: every nearest neighbour has the other label.
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let labels = [0, 1, 0, 1];
+        assert_eq!(recall_at_k(&x, 1, &labels, 1), 0.0);
+        // k = 2: queries 0 and 3 reach a same-label sample, 1 and 2 (whose two nearest are
+        // both of the other label) do not.
+        assert_eq!(recall_at_k(&x, 1, &labels, 2), 0.5);
+        // Query 0: ranking 1 (b), 2 (a), 3 (b): AP = 1/2. Query 1: ranking 0, 2 (d 1, tie by
+        // index), 3 (d 2): the hit is at rank 3 -> 1/3. Query 2: 1, 3 (d 1), 0 (d 2): hit at 3
+        // -> 1/3. Query 3: 2 (d 1), 1 (d 2): hit at 2 -> 1/2. Mean 5/12.
+        assert!((mean_average_precision(&x, 1, &labels) - 5.0 / 12.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn equal_error_rate_where_the_rates_cross() {
+        // Labels [0, 0, 1, 1] on [0, 1, 3, 4]: every same pair is nearer than every different one.
+        assert_eq!(
+            equal_error_rate(&[0.0, 1.0, 3.0, 4.0], 1, &[0, 0, 1, 1]),
+            0.0
+        );
+        // Labels [0, 1, 0, 1] on [0, 1, 2, 3], squared distances: different pairs 1, 1, 1, 9,
+        // same pairs 4, 4. Below 4 the threshold accepts 3 of 4 different pairs and no same
+        // pair (FAR 0.75, FRR 1); at 4 it accepts both same pairs (FAR 0.75, FRR 0): the rates
+        // meet at 0.75.
+        let eer = equal_error_rate(&[0.0, 1.0, 2.0, 3.0], 1, &[0, 1, 0, 1]);
+        assert!((eer - 0.75).abs() < 1e-12, "{eer}");
+    }
+}
