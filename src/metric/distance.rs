@@ -30,11 +30,13 @@ pub fn pairwise_distances(x: Tensor<2>, kind: Distance) -> Tensor<2> {
     }
 }
 
-/// `|a|^2 + |b|^2 - 2 a.b`, clamped at 0 against rounding.
+/// `sum_k (a_k - b_k)^2` from the differences themselves: exact for near-identical rows, where
+/// `|a|^2 + |b|^2 - 2 a.b` would leave rounding noise (1e-4 after the square root). Memory
+/// `batch^2 x dims`, fine for the batches metric learning uses.
 fn squared_l2(x: Tensor<2>) -> Tensor<2> {
-    let sq = x.clone().powi_scalar(2).sum_dim(1); // [b, 1]
-    let gram = x.clone().matmul(x.transpose());
-    (sq.clone() + sq.transpose() - gram * 2.0).clamp_min(0.0)
+    let [b, d] = x.dims();
+    let diff = x.clone().reshape([b, 1, d]) - x.reshape([1, b, d]); // [b, b, d]
+    diff.powi_scalar(2).sum_dim(2).reshape([b, b])
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! separate and swappable, as in pytorch-metric-learning.
 
 mod distance;
+#[cfg(test)]
+mod golden_tests;
 mod losses;
 mod miners;
 mod retrieval;
