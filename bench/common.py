@@ -181,3 +181,33 @@ def machine_info() -> dict:
     except OSError:
         pass
     return info
+
+
+def seed_torch(torch, threads: int, seed: int) -> None:
+    """Thread counts (intra-op `threads`, inter-op 1) and every seed of a PyTorch run."""
+    import random
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process
+        pass
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def write_result(result: dict, out: Path, load_start, script: str, argv) -> None:
+    """Adds how busy the machine was, what it is and the command line, then writes `result`
+    as JSON to `out`."""
+    import json
+    import shlex
+    import sys
+
+    # Other jobs share this machine; the 1-minute load average tells how busy it was.
+    result["loadavg_1min_start_end"] = [load_start[0], os.getloadavg()[0]]
+    result["machine"] = machine_info()
+    result["command"] = "python " + " ".join(
+        shlex.quote(a) for a in [os.path.relpath(script)] + (argv or sys.argv[1:]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")

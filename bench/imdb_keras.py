@@ -249,13 +249,7 @@ def main(argv=None):
     if args.limit:
         result["limit"] = args.limit
     result["total_seconds"] = time.perf_counter() - t0
-    # Other jobs share this machine; the 1-minute load average tells how busy it was.
-    result["loadavg_1min_start_end"] = [load_start[0], os.getloadavg()[0]]
-    result["machine"] = common.machine_info()
-    result["command"] = "python " + " ".join(
-        shlex.quote(a) for a in [os.path.relpath(__file__)] + (argv or sys.argv[1:]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    common.write_result(result, out, load_start, __file__, argv)
     summary = {k: result[k] for k in ("test_accuracy", "test_loss", "train_seconds")}
     log(f"wrote {out}: {json.dumps(summary)}")
 

@@ -177,14 +177,9 @@ def torch_setup(args):
     import numpy as np
     import torch
 
-    torch.set_num_threads(args.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    import common
+
+    common.seed_torch(torch, args.threads, args.seed)
     versions = {"torch": torch.__version__, "numpy": np.__version__,
                 "python": sys.version.split()[0]}
     settings = {"torch_num_threads": torch.get_num_threads(),
@@ -681,13 +676,7 @@ def main(argv=None):
     if args.train_limit:
         result["train_limit"] = args.train_limit
     result["total_seconds"] = time.perf_counter() - t0
-    # Other jobs share this machine; the 1-minute load average tells how busy it was.
-    result["loadavg_1min_start_end"] = [load_start[0], os.getloadavg()[0]]
-    result["machine"] = common.machine_info()
-    result["command"] = "python " + " ".join(
-        shlex.quote(a) for a in [os.path.relpath(__file__)] + (argv or sys.argv[1:]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    common.write_result(result, out, load_start, __file__, argv)
     summary = {k: result[k] for k in ("test_accuracy", "test_rmse", "test_r2",
                                       "baseline_mean_rmse", "test_loss", "train_seconds")
                if k in result}

@@ -436,14 +436,7 @@ def main(argv=None):
     import torch
     import common
 
-    torch.set_num_threads(args.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    common.seed_torch(torch, args.threads, args.seed)
 
     out = Path(args.out) if args.out else (
         RESULTS / f"transfer_{args.experiment}_torch_seed{args.seed}.json")
@@ -470,12 +463,7 @@ def main(argv=None):
         "config": CONFIG[args.experiment],
     }
     result.update(body)
-    result["loadavg_1min_start_end"] = [load_start[0], os.getloadavg()[0]]
-    result["machine"] = common.machine_info()
-    result["command"] = "python " + " ".join(
-        shlex.quote(a) for a in [os.path.relpath(__file__)] + (argv or sys.argv[1:]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    common.write_result(result, out, load_start, __file__, argv)
     log(f"wrote {out}: {json.dumps(result['test_accuracy'])} "
         f"pretrain={result['pretrain_test_accuracy']:.4f} wall={wall:.1f}s")
 

@@ -8,20 +8,25 @@ use super::split::stratified_subset;
 use super::{Dataset, Targets};
 use crate::{Error, Result};
 
+/// The labels and class count of `data`, or an error naming `key` for regression targets.
+fn class_labels<'a>(data: &'a Dataset, key: &str, what: &str) -> Result<(&'a [u32], usize)> {
+    match &data.targets {
+        Targets::Classes {
+            labels,
+            num_classes,
+        } => Ok((labels, *num_classes)),
+        Targets::Regression { .. } => Err(Error::invalid(
+            key,
+            format!("{what} has regression targets; `{key}` needs class labels"),
+        )),
+    }
+}
+
 /// The samples of `classes` only, relabelled `classes[k] -> k` (so `[5, 6, 7, 8, 9]` becomes
 /// `0..5`); class names follow. `what` names the data in errors.
 pub fn keep_classes(data: &Dataset, classes: &[u32], what: &str) -> Result<Dataset> {
-    let Targets::Classes {
-        labels,
-        num_classes,
-    } = &data.targets
-    else {
-        return Err(Error::invalid(
-            "data.classes",
-            format!("{what} has regression targets; `classes` needs class labels"),
-        ));
-    };
-    let mut new_label = vec![None; *num_classes];
+    let (labels, num_classes) = class_labels(data, "data.classes", what)?;
+    let mut new_label = vec![None; num_classes];
     for (k, &c) in classes.iter().enumerate() {
         let slot = new_label.get_mut(c as usize).ok_or_else(|| {
             Error::invalid(
@@ -64,17 +69,8 @@ pub fn keep_classes(data: &Dataset, classes: &[u32], what: &str) -> Result<Datas
 /// `per_class` samples of every class, drawn with `seed` (data order kept). Every class must
 /// have that many.
 pub fn per_class_sample(data: &Dataset, per_class: usize, seed: u64) -> Result<Dataset> {
-    let Targets::Classes {
-        labels,
-        num_classes,
-    } = &data.targets
-    else {
-        return Err(Error::invalid(
-            "data.train_per_class",
-            "the training data have regression targets; `train_per_class` needs class labels",
-        ));
-    };
-    let mut counts = vec![0usize; *num_classes];
+    let (labels, num_classes) = class_labels(data, "data.train_per_class", "the training data")?;
+    let mut counts = vec![0usize; num_classes];
     for &l in labels {
         counts[l as usize] += 1;
     }

@@ -50,6 +50,20 @@ fn out_len(n: usize, pad: (usize, usize), kernel: usize, stride: usize) -> usize
     (n + pad.0 + pad.1 - kernel) / stride + 1
 }
 
+/// Output height and width of a convolution of `x` with `weight`.
+fn conv_out(
+    x: &Tensor<4>,
+    weight: &Tensor<4>,
+    stride: [usize; 2],
+    padding: [(usize, usize); 2],
+) -> (usize, usize) {
+    let ([_, _, h, w], [_, _, kh, kw]) = (x.dims(), weight.dims());
+    (
+        out_len(h, padding[0], kh, stride[0]),
+        out_len(w, padding[1], kw, stride[1]),
+    )
+}
+
 /// 2-D convolution, NCHW, weights `[filters, channels, kh, kw]`, dilation 1, one group;
 /// `padding` is `[(top, bottom), (left, right)]`.
 pub fn conv2d(
@@ -90,9 +104,8 @@ fn conv2d_maybe_relu(
             y
         };
     }
-    let [_, _, h, w] = x.dims();
-    let [f, _, kh, kw] = weight.dims();
-    let bias = bias.unwrap_or_else(|| Tensor::zeros([f], &x.device()));
+    let (ho, wo) = conv_out(&x, &weight, stride, padding);
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([weight.dims()[0]], &x.device()));
     let out = <Dispatch as CpuKernels>::cpu_conv2d(
         x.into_dispatch(),
         weight.into_dispatch(),
@@ -101,8 +114,8 @@ fn conv2d_maybe_relu(
         stride[1],
         padding[0].0,
         padding[1].0,
-        out_len(h, padding[0], kh, stride[0]),
-        out_len(w, padding[1], kw, stride[1]),
+        ho,
+        wo,
         relu,
     );
     Tensor::from_dispatch(out)
@@ -117,17 +130,12 @@ pub fn conv2d_relu_max_pool2(
     stride: [usize; 2],
     padding: [(usize, usize); 2],
 ) -> Tensor<4> {
-    let [_, _, h, w] = x.dims();
-    let [f, _, kh, kw] = weight.dims();
-    let (ho, wo) = (
-        out_len(h, padding[0], kh, stride[0]),
-        out_len(w, padding[1], kw, stride[1]),
-    );
+    let (ho, wo) = conv_out(&x, &weight, stride, padding);
     if !use_kernels(&x) || ho < 2 || wo < 2 {
         let y = conv2d_relu(x, weight, bias, stride, padding);
         return max_pool2d(y, [2, 2], [2, 2]);
     }
-    let bias = bias.unwrap_or_else(|| Tensor::zeros([f], &x.device()));
+    let bias = bias.unwrap_or_else(|| Tensor::zeros([weight.dims()[0]], &x.device()));
     let out = <Dispatch as CpuKernels>::cpu_conv2d_relu_pool(
         x.into_dispatch(),
         weight.into_dispatch(),

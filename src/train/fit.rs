@@ -256,6 +256,9 @@ impl LayerLr {
 
     /// The rate of every parameter when the schedule gives `lr`.
     fn at(&self, lr: f64) -> ModuleLearningRate {
+        if self.groups.is_empty() {
+            return lr.into();
+        }
         let mut policy = ModuleLrScheduler::new(lr);
         for (group, scale) in &self.groups {
             policy = policy.with_group(group.clone(), lr * scale);
