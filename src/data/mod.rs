@@ -2,6 +2,7 @@
 
 mod batches;
 mod builtin;
+mod class_sampler;
 mod classes;
 mod csv_table;
 mod dataset;
@@ -17,12 +18,14 @@ mod text;
 pub use batches::{sequential_batches, shuffled_batches};
 pub(crate) use builtin::IMDB_NEEDS_TEXT;
 pub use builtin::{DatasetName, Splits, load_builtin};
+pub use class_sampler::ClassBalancedSampler;
 pub use classes::{keep_classes, per_class_sample};
 pub use csv_table::{CsvSpec, CsvTask, align_classes, load_csv};
 pub use dataset::{Dataset, Targets};
 pub use dates::{CharVocab, Date, DatesConfig, DatesData, FORMATS, format_date, generate_dates};
 pub use gzip::read_maybe_gzip;
 pub use idx::{read_idx_images, read_idx_labels};
+pub use pca::pca_2d;
 pub use preprocess::{PreprocessConfig, Preprocessor};
 pub use split::{stratified_subset, validation_split};
 pub use text::{

@@ -85,9 +85,40 @@ pub(crate) fn project(features: &[f32], mean: &[f32], projection: &[f32], out: u
     result
 }
 
+/// The first two principal components of `n` row-major samples of `d` values (`n >= 2`), for
+/// plotting an embedding.
+pub fn pca_2d(features: &[f32], d: usize) -> Vec<[f32; 2]> {
+    let (mean, cov) = mean_and_covariance(features, d);
+    let (_, vectors) = sorted_eigen(cov);
+    let k = d.min(2);
+    let mut projection = vec![0.0f32; 2 * d];
+    for c in 0..k {
+        for j in 0..d {
+            projection[c * d + j] = vectors[(j, c)] as f32;
+        }
+    }
+    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+    project(features, &mean, &projection, 2)
+        .chunks_exact(2)
+        .map(|p| [p[0], p[1]])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pca_2d_finds_the_line_the_points_lie_on() {
+        // Points on the line y = 2x in 3-D (z = 0): the first component carries all spread.
+        let x: Vec<f32> = (0..5)
+            .flat_map(|i| [i as f32, 2.0 * i as f32, 0.0])
+            .collect();
+        let p = pca_2d(&x, 3);
+        let spread = |c: usize| p.iter().map(|v| v[c].abs()).fold(0.0f32, f32::max);
+        assert!((spread(0) - 2.0 * 5f32.sqrt()).abs() < 1e-4, "{p:?}");
+        assert!(spread(1) < 1e-4, "{p:?}");
+    }
 
     #[test]
     fn covariance_matches_hand_computation() {

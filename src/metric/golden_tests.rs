@@ -1,12 +1,14 @@
 //! Distances and losses against values computed by PyTorch 2.15 (`bench/metric_golden.py`, its
 //! output pasted below): `torch.cdist`, `1 - F.cosine_similarity`,
 //! `nn.TripletMarginLoss(margin=0.5, p=2, eps=0)` over every valid triplet and its gradient, and
-//! seed 002's contrastive loss (m = 1.5) over every pair.
+//! seed 002's contrastive loss (m = 1.5) over every pair, and the batch-hard and semi-hard
+//! triplets (mined with torch tensor operations) with their triplet losses.
 
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{
-    Distance, all_pairs, all_triplets, contrastive_loss, pairwise_distances, triplet_loss,
+    Distance, Triplet, all_pairs, all_triplets, batch_hard, contrastive_loss, pairwise_distances,
+    semi_hard, triplet_loss,
 };
 
 const X: [f32; 18] = [
@@ -27,6 +29,26 @@ const COSINE: [f32; 36] = [
 ];
 const TRIPLET_ALL_MARGIN_0_5: f32 = 0.0209408;
 const CONTRASTIVE_ALL_MARGIN_1_5: f32 = 0.0952502;
+const BATCH_HARD: [(usize, usize, usize); 6] = [
+    (0, 1, 3),
+    (1, 0, 4),
+    (2, 3, 0),
+    (3, 2, 1),
+    (4, 5, 1),
+    (5, 4, 1),
+];
+const BATCH_HARD_MARGIN_0_5: f32 = 0.0837632;
+const SEMI_HARD_MARGIN_0_5: [(usize, usize, usize); 3] = [(1, 0, 4), (4, 5, 1), (5, 4, 1)];
+const SEMI_HARD_LOSS_MARGIN_0_5: f32 = 0.1675264;
+const SEMI_HARD_MARGIN_1_0: [(usize, usize, usize); 6] = [
+    (0, 1, 3),
+    (1, 0, 4),
+    (2, 3, 0),
+    (3, 2, 1),
+    (4, 5, 1),
+    (5, 4, 1),
+];
+const SEMI_HARD_LOSS_MARGIN_1_0: f32 = 0.5126073;
 const TRIPLET_GRAD: [f32; 18] = [
     0.0138889, -0.0277778, -0.0277778, -0.0984226, 0.0755855, 0.0956887, 0.0, 0.0, 0.0, 0.0, 0.0,
     0.0, 0.0330692, 0.0037449, -0.0939077, 0.0514645, -0.0515526, 0.0259968,
@@ -73,4 +95,26 @@ fn losses_and_gradient_match_pytorch() {
     );
     let grad = x.grad(&t.backward()).unwrap().into_data();
     close(grad.iter::<f32>(), &TRIPLET_GRAD, 1e-5);
+}
+
+#[test]
+fn miners_match_pytorch() {
+    let d = pairwise_distances(embedding(&Device::flex()), Distance::L2);
+    let values: Vec<f32> = d.clone().into_data().iter::<f32>().collect();
+    let hard = batch_hard(&values, &LABELS);
+    assert_eq!(hard, BATCH_HARD);
+    let loss = triplet_loss(&d, &hard, 0.5).unwrap().into_scalar::<f32>();
+    close([loss], &[BATCH_HARD_MARGIN_0_5], 1e-6);
+    let cases: [(f32, &[Triplet], f32); 2] = [
+        (0.5, &SEMI_HARD_MARGIN_0_5, SEMI_HARD_LOSS_MARGIN_0_5),
+        (1.0, &SEMI_HARD_MARGIN_1_0, SEMI_HARD_LOSS_MARGIN_1_0),
+    ];
+    for (margin, triplets, want) in cases {
+        let mined = semi_hard(&values, &LABELS, margin);
+        assert_eq!(mined, triplets, "margin {margin}");
+        let loss = triplet_loss(&d, &mined, margin)
+            .unwrap()
+            .into_scalar::<f32>();
+        close([loss], &[want], 1e-6);
+    }
 }

@@ -1,5 +1,6 @@
 //! Contrastive and triplet losses over mined pairs and triplets of a distance matrix.
 
+use burn::tensor::activation::softplus;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::miners::{Pairs, Triplet};
@@ -44,6 +45,18 @@ pub fn triplet_loss(dist: &Tensor<2>, triplets: &[Triplet], margin: f32) -> Opti
     Some((d_ap - d_an + margin).clamp_min(0.0).mean())
 }
 
+/// Soft-margin triplet loss (Hermans, Beyer & Leibe 2017): `ln(1 + exp(d(a,p) - d(a,n)))`
+/// averaged over the triplets. It never reaches zero, so batch-hard mining cannot settle into
+/// the collapsed state where every embedding coincides and the hinge loss sits at the margin.
+pub fn soft_margin_triplet_loss(dist: &Tensor<2>, triplets: &[Triplet]) -> Option<Tensor<1>> {
+    if triplets.is_empty() {
+        return None;
+    }
+    let d_ap = entries(dist, triplets.iter().map(|&(a, p, _)| (a, p)));
+    let d_an = entries(dist, triplets.iter().map(|&(a, _, n)| (a, n)));
+    Some(softplus(d_ap - d_an, 1.0).mean())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +94,15 @@ mod tests {
         let t = [(0, 1, 2), (2, 3, 1), (3, 2, 1)];
         assert!((scalar(triplet_loss(&dist(), &t, 1.0)) - 2.0 / 3.0).abs() < 1e-6);
         assert!(triplet_loss(&dist(), &[], 1.0).is_none());
+    }
+
+    #[test]
+    fn soft_margin_by_hand() {
+        // (0,1,2): d_ap 1, d_an 3 -> ln(1 + e^-2); (2,3,1): 3 - 2 -> ln(1 + e^1).
+        let got = scalar(soft_margin_triplet_loss(&dist(), &[(0, 1, 2), (2, 3, 1)]));
+        let want = ((1.0 + (-2.0f64).exp()).ln() + (1.0 + 1f64.exp()).ln()) / 2.0;
+        assert!((got as f64 - want).abs() < 1e-6, "{got} vs {want}");
+        assert!(soft_margin_triplet_loss(&dist(), &[]).is_none());
     }
 
     #[test]

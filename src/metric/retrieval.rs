@@ -2,6 +2,8 @@
 //! precision, and the equal error rate of same / different decisions by a distance threshold.
 //! Each sample of the set is a query against all the others (leave-one-out).
 
+use rayon::prelude::*;
+
 /// Squared Euclidean distances from row `q` to every row of `x` (`d` features per row).
 fn distances_from(x: &[f32], d: usize, q: usize) -> Vec<f32> {
     let query = &x[q * d..(q + 1) * d];
@@ -21,6 +23,7 @@ fn ranking(x: &[f32], d: usize, q: usize) -> Vec<usize> {
 /// Share of queries with at least one same-label sample among their `k` nearest others.
 pub fn recall_at_k(x: &[f32], d: usize, labels: &[u32], k: usize) -> f64 {
     let hits = (0..labels.len())
+        .into_par_iter()
         .filter(|&q| {
             ranking(x, d, q)
                 .iter()
@@ -34,28 +37,26 @@ pub fn recall_at_k(x: &[f32], d: usize, labels: &[u32], k: usize) -> f64 {
 /// Mean over queries of the average precision of the ranking of all other samples (queries
 /// without any same-label sample are left out).
 pub fn mean_average_precision(x: &[f32], d: usize, labels: &[u32]) -> f64 {
-    let mut total = 0.0;
-    let mut queries = 0;
-    for q in 0..labels.len() {
-        let (mut hits, mut sum) = (0usize, 0.0f64);
-        for (rank, &i) in ranking(x, d, q).iter().enumerate() {
-            if labels[i] == labels[q] {
-                hits += 1;
-                sum += hits as f64 / (rank + 1) as f64;
+    let per_query: Vec<Option<f64>> = (0..labels.len())
+        .into_par_iter()
+        .map(|q| {
+            let (mut hits, mut sum) = (0usize, 0.0f64);
+            for (rank, &i) in ranking(x, d, q).iter().enumerate() {
+                if labels[i] == labels[q] {
+                    hits += 1;
+                    sum += hits as f64 / (rank + 1) as f64;
+                }
             }
-        }
-        if hits > 0 {
-            total += sum / hits as f64;
-            queries += 1;
-        }
-    }
-    total / queries.max(1) as f64
+            (hits > 0).then(|| sum / hits as f64)
+        })
+        .collect();
+    let scored: Vec<f64> = per_query.into_iter().flatten().collect();
+    scored.iter().sum::<f64>() / scored.len().max(1) as f64
 }
 
-/// Equal error rate of verification: pairs are called "same" when their distance is at most a
-/// threshold; the rate where false accepts (different pairs called same) equal false rejects
-/// (same pairs called different), interpolated between the thresholds that bracket it.
-pub fn equal_error_rate(x: &[f32], d: usize, labels: &[u32]) -> f64 {
+/// Every pair `i < j` as (squared distance, same label), sorted by distance, with the counts of
+/// same-label and different-label pairs.
+fn verification_pairs(x: &[f32], d: usize, labels: &[u32]) -> (Vec<(f32, bool)>, usize, usize) {
     let n = labels.len();
     let mut pairs: Vec<(f32, bool)> = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for q in 0..n {
@@ -66,10 +67,18 @@ pub fn equal_error_rate(x: &[f32], d: usize, labels: &[u32]) -> f64 {
     }
     let same = pairs.iter().filter(|p| p.1).count();
     let diff = pairs.len() - same;
+    pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    (pairs, same, diff)
+}
+
+/// Equal error rate of verification: pairs are called "same" when their distance is at most a
+/// threshold; the rate where false accepts (different pairs called same) equal false rejects
+/// (same pairs called different), interpolated between the thresholds that bracket it.
+pub fn equal_error_rate(x: &[f32], d: usize, labels: &[u32]) -> f64 {
+    let (pairs, same, diff) = verification_pairs(x, d, labels);
     if same == 0 || diff == 0 {
         return f64::NAN;
     }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
     // Threshold below every pair: FAR 0, FRR 1. Raising it past each pair moves one rate.
     let (mut accepted_same, mut accepted_diff) = (0usize, 0usize);
     let (mut prev_far, mut prev_frr) = (0.0f64, 1.0f64);
@@ -90,6 +99,58 @@ pub fn equal_error_rate(x: &[f32], d: usize, labels: &[u32]) -> f64 {
         (prev_far, prev_frr) = (far, frr);
     }
     prev_far
+}
+
+/// The verification ROC: true accept rate against false accept rate as the distance threshold
+/// rises, and the area under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RocCurve {
+    /// `[false accept rate, true accept rate]` from `[0, 0]` to `[1, 1]` (at most about
+    /// [`ROC_POINTS`] points, for plotting).
+    pub points: Vec<[f64; 2]>,
+    /// Area under the full curve (the probability that a same-label pair is nearer than a
+    /// different-label pair, ties counting half).
+    pub auc: f64,
+}
+
+/// Points kept on a [`RocCurve`].
+pub const ROC_POINTS: usize = 1000;
+
+/// The ROC of same / different decisions by distance over every pair; `None` when the set has
+/// no same-label or no different-label pair.
+pub fn roc_curve(x: &[f32], d: usize, labels: &[u32]) -> Option<RocCurve> {
+    let (pairs, same, diff) = verification_pairs(x, d, labels);
+    if same == 0 || diff == 0 {
+        return None;
+    }
+    let step = (pairs.len() / ROC_POINTS).max(1);
+    let mut points = vec![[0.0, 0.0]];
+    let (mut tp, mut fp, mut area) = (0usize, 0usize, 0.0f64);
+    let mut i = 0;
+    while i < pairs.len() {
+        // Pairs at one distance move both rates together (a diagonal step).
+        let mut j = i;
+        let (mut dtp, mut dfp) = (0usize, 0usize);
+        while j < pairs.len() && pairs[j].0 == pairs[i].0 {
+            if pairs[j].1 {
+                dtp += 1;
+            } else {
+                dfp += 1;
+            }
+            j += 1;
+        }
+        area += dfp as f64 * (tp as f64 + dtp as f64 / 2.0);
+        tp += dtp;
+        fp += dfp;
+        if j / step != i / step || j == pairs.len() {
+            points.push([fp as f64 / diff as f64, tp as f64 / same as f64]);
+        }
+        i = j;
+    }
+    Some(RocCurve {
+        points,
+        auc: area / (same as f64 * diff as f64),
+    })
 }
 
 #[cfg(test)]
@@ -133,5 +194,24 @@ mod tests {
         // meet at 0.75.
         let eer = equal_error_rate(&[0.0, 1.0, 2.0, 3.0], 1, &[0, 1, 0, 1]);
         assert!((eer - 0.75).abs() < 1e-12, "{eer}");
+    }
+
+    #[test]
+    fn roc_by_hand() {
+        // The last example: different pairs at squared distances 1, 1, 1, 9; same pairs at 4, 4.
+        // Each same pair is nearer than one different pair (the 9) and farther than three:
+        // AUC = 1/4. The curve rises from (0, 0) through (0.75, 0) and (0.75, 1) to (1, 1).
+        let roc = roc_curve(&[0.0, 1.0, 2.0, 3.0], 1, &[0, 1, 0, 1]).unwrap();
+        assert!((roc.auc - 0.25).abs() < 1e-12, "{roc:?}");
+        assert_eq!(
+            roc.points,
+            vec![[0.0, 0.0], [0.75, 0.0], [0.75, 1.0], [1.0, 1.0]]
+        );
+        let perfect = roc_curve(&[0.0, 1.0, 3.0, 4.0], 1, &[0, 0, 1, 1]).unwrap();
+        assert_eq!(perfect.auc, 1.0);
+        // All at one point: every pair ties, the curve is the diagonal, AUC 1/2.
+        let tie = roc_curve(&[0.0; 4], 1, &[0, 1, 0, 1]).unwrap();
+        assert_eq!((tie.auc, tie.points.len()), (0.5, 2));
+        assert!(roc_curve(&[0.0, 1.0], 1, &[0, 0]).is_none());
     }
 }

@@ -14,6 +14,7 @@ use super::embedding::Embedding;
 use super::features::Features;
 use super::gru::Gru;
 use super::initializer::InitKind;
+use super::l2_normalize::L2Normalize;
 use super::lstm::Lstm;
 use super::maxout::Maxout;
 use super::norm::{BatchNorm, LayerNorm};
@@ -146,6 +147,8 @@ pub enum LayerConfig {
     GlobalAvgPool {},
     /// Flattens all but the batch axis.
     Flatten {},
+    /// Scales each sample's vector to unit length (an embedding on the unit sphere).
+    L2Normalize {},
     /// Zeroes a fraction `rate` of the activations in training (scaled by `1/(1-rate)`).
     Dropout {
         /// Drop probability in `[0, 1)`.
@@ -281,6 +284,8 @@ pub enum Layer {
     GlobalAvgPool(GlobalAvgPool),
     /// See [`LayerConfig::Flatten`].
     Flatten(Flatten),
+    /// See [`LayerConfig::L2Normalize`].
+    L2Normalize(L2Normalize),
     /// See [`LayerConfig::Dropout`].
     Dropout(Dropout),
     /// See [`LayerConfig::BatchNorm`].
@@ -322,6 +327,7 @@ impl Layer {
             Layer::Pool2d(l) => l.forward(x),
             Layer::GlobalAvgPool(l) => l.forward(x),
             Layer::Flatten(l) => l.forward(x),
+            Layer::L2Normalize(l) => l.forward(x),
             Layer::Dropout(l) => x.map(DropoutFn(l)),
             Layer::BatchNorm(l) => l.forward(x),
             Layer::LayerNorm(l) => l.forward(x),
@@ -521,6 +527,7 @@ impl LayerConfig {
             LayerConfig::AvgPool2d { .. } => "avg_pool2d",
             LayerConfig::GlobalAvgPool {} => "global_avg_pool",
             LayerConfig::Flatten {} => "flatten",
+            LayerConfig::L2Normalize {} => "l2_normalize",
             LayerConfig::Dropout { .. } => "dropout",
             LayerConfig::BatchNorm { .. } => "batch_norm",
             LayerConfig::LayerNorm { .. } => "layer_norm",
@@ -606,6 +613,12 @@ impl LayerConfig {
                 Ok(vec![c])
             }
             LayerConfig::Flatten {} => Ok(vec![input.iter().product()]),
+            LayerConfig::L2Normalize {} => match input {
+                [_] => Ok(input.to_vec()),
+                _ => Err(bad(format!(
+                    "needs a flat input [features], got {input:?}; add a flatten layer before it"
+                ))),
+            },
             LayerConfig::Dropout { rate } => {
                 if !(0.0..1.0).contains(rate) {
                     return Err(bad(format!("rate must be in [0, 1), got {rate}")));
@@ -828,6 +841,7 @@ impl LayerConfig {
             )),
             LayerConfig::GlobalAvgPool {} => Layer::GlobalAvgPool(GlobalAvgPool),
             LayerConfig::Flatten {} => Layer::Flatten(Flatten),
+            LayerConfig::L2Normalize {} => Layer::L2Normalize(L2Normalize),
             LayerConfig::Dropout { rate } => Layer::Dropout(DropoutConfig::new(*rate).init()),
             LayerConfig::BatchNorm { momentum, epsilon } => Layer::BatchNorm(BatchNorm {
                 // Burn's momentum weighs the new batch; Keras' weighs the running value.

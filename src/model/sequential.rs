@@ -187,11 +187,23 @@ impl Sequential {
 
     /// The activations after the first `layers` layers (a backbone's features).
     pub fn forward_prefix(&self, x: Features, layers: usize) -> Features {
+        self.forward_range(x, 0, layers)
+    }
+
+    /// Raw scores of the layers from `start` on, given the activations after the first `start`
+    /// layers (a head on top of a shared trunk).
+    pub fn forward_from(&self, x: Features, start: usize) -> Tensor<2> {
+        self.forward_range(x, start, self.layers.len()).into_flat()
+    }
+
+    /// Layers `start..end` applied to `x` (the activations after layer `start - 1`).
+    fn forward_range(&self, x: Features, start: usize, end: usize) -> Features {
+        let end = end.min(self.layers.len());
         let mut x = x;
-        let mut i = 0;
-        while i < layers.min(self.layers.len()) {
+        let mut i = start;
+        while i < end {
             if let (Layer::Conv2d(conv), Some(Layer::Pool2d(pool))) =
-                (&self.layers[i], self.layers[..layers].get(i + 1))
+                (&self.layers[i], self.layers[..end].get(i + 1))
                 && conv.fuses_max_pool2()
                 && pool.is_max_2x2()
             {

@@ -11,12 +11,14 @@ mod curves;
 mod font;
 mod palette;
 mod panel;
+mod roc;
 mod scatter;
 
 pub use attention::plot_attention;
 pub use compare::plot_compare;
 pub use confusion::plot_confusion;
 pub use curves::plot_curves;
+pub use roc::plot_roc;
 pub use scatter::plot_embedding_2d;
 
 #[cfg(test)]

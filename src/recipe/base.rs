@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataSection, TrainingSection, TransferSection};
+use super::{DataSection, EmbeddingEvalSection, MethodSection, TrainingSection, TransferSection};
 use crate::model::SequentialConfig;
 use crate::optim::{OptimizerConfig, ScheduleConfig};
 use crate::{Error, Result};
@@ -40,6 +40,12 @@ pub struct Recipe {
     /// `[transfer]`: start from another run's layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<TransferSection>,
+    /// `[method]`: metric learning or prototypical episodes instead of supervised batches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<MethodSection>,
+    /// `[embedding_eval]`: retrieval, open-set and few-shot measures of the embedding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_eval: Option<EmbeddingEvalSection>,
 }
 
 /// The recipe trained when none is named: an MLP on the embedded digits.
@@ -83,6 +89,22 @@ impl Recipe {
         self.schedule.validate()?;
         if let Some(t) = &self.transfer {
             t.validate(self.model.layers.len())?;
+        }
+        if let Some(m) = &self.method {
+            m.validate(self.model.layers.len())?;
+            if self
+                .transfer
+                .as_ref()
+                .is_some_and(|t| t.head != super::HeadKind::Layers)
+            {
+                return Err(Error::invalid(
+                    "method",
+                    "a [method] trains by gradient descent; it cannot be combined with a linear_svm or nearest_neighbour [transfer] head",
+                ));
+            }
+        }
+        if let Some(e) = &self.embedding_eval {
+            e.validate(self.model.layers.len())?;
         }
         self.training.validate()
     }

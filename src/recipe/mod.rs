@@ -4,6 +4,8 @@
 mod any_recipe;
 mod base;
 mod data_section;
+mod embedding_eval_section;
+mod method_section;
 mod seq2seq_recipe;
 mod text_section;
 mod training_section;
@@ -13,6 +15,8 @@ pub use any_recipe::AnyRecipe;
 pub(crate) use any_recipe::is_seq2seq;
 pub use base::{DEFAULT_RECIPE, Recipe};
 pub use data_section::{CsvFiles, DataSection};
+pub use embedding_eval_section::EmbeddingEvalSection;
+pub use method_section::{AuxTask, MethodSection, MetricLoss, MinerKind};
 pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use text_section::TextSection;
 pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};

@@ -1,13 +1,16 @@
 //! A recipe's run folder: preparing data, training, evaluating and predicting, with every
 //! artefact (recipe, weights, history, metrics, plots) written into one folder.
 
+mod embedding_eval_run;
 mod files;
+mod multitask_run;
 mod predict;
 mod prepare;
 mod probe_run;
 mod seq2seq_run;
 mod train_run;
 
+pub use embedding_eval_run::EMBEDDING_PLOT;
 pub use files::{RunFiles, write_atomic};
 pub use predict::{Predictions, load_inputs, predict_run, read_texts};
 pub use prepare::{PreparedData, prepare_data};

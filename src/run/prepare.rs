@@ -91,6 +91,22 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
     })
 }
 
+/// The test images of `classes` (original numbering, relabelled `0..`) of the recipe's data
+/// source, through the run's fitted preprocessing: the open set of an embedding evaluation.
+pub(crate) fn load_unseen_test(
+    section: &DataSection,
+    data_dir: Option<&Path>,
+    classes: &[u32],
+    preprocessors: &[Preprocessor],
+) -> Result<Dataset> {
+    let raw = load_raw(section, data_dir)?;
+    let mut test = keep_classes(&raw.test, classes, "the test data")?;
+    for p in preprocessors {
+        p.transform(&mut test)?;
+    }
+    Ok(test)
+}
+
 /// The training and test sets before any preprocessing.
 pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result<RawData> {
     let plain = |(train, test): (Dataset, Dataset)| RawData {

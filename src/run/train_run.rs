@@ -7,18 +7,20 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::Device;
 
+use super::embedding_eval_run::{EmbeddingRun, evaluate_embedding};
 use super::files::{RunFiles, write_atomic};
+use super::multitask_run::{check_tasks, evaluate_tasks, save_heads, train_multitask};
 use super::prepare::{PreparedData, prepare_data};
 use super::probe_run::probe_recipe;
 use super::seq2seq_run::load_run_recipe;
 use crate::data::{Preprocessor, Targets, TextEncoding};
-use crate::model::{Sequential, Summary};
+use crate::model::{MultiHead, Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
-use crate::recipe::{AnyRecipe, Recipe};
+use crate::recipe::{AnyRecipe, EmbeddingEvalSection, MethodSection, Recipe};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
     Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, evaluate, fit,
-    load_record, save_record,
+    fit_embedding, load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -82,7 +84,22 @@ pub fn train_recipe(
     // Everything that can fail on bad input is checked before the run folder is created.
     let data = prepare_data(&recipe.data, opts.data_dir.as_deref())?;
     let input_shape = data.train.sample_shape.clone();
-    check_outputs(recipe, &data)?;
+    let embedding_method = recipe
+        .method
+        .as_ref()
+        .is_some_and(|m| m.balanced_batch().is_some());
+    if !embedding_method {
+        check_outputs(recipe, &data)?;
+    }
+    if let Some(MethodSection::Multitask { tasks, .. }) = &recipe.method {
+        check_tasks(tasks, &data.train)?;
+    }
+    if recipe.method.is_some() && opts.resume {
+        return Err(Error::invalid(
+            "--resume",
+            "runs with a [method] write no checkpoint to resume from; start the run again",
+        ));
+    }
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
     if let Some(section) = recipe
         .transfer
@@ -127,22 +144,16 @@ pub fn train_recipe(
         .transfer
         .as_ref()
         .is_some_and(|t| t.train == TrainPart::None);
-    let outcome = if evaluate_only {
+    let (outcome, multi) = if evaluate_only {
         // `[transfer] train = "none"`: the run's model as it is ("source only").
-        FitOutcome {
+        let outcome = FitOutcome {
             model,
             history: History::default(),
             stopped_at: None,
-        }
+        };
+        (outcome, None)
     } else {
-        fit(
-            model,
-            &data.train,
-            data.val.as_ref(),
-            &cfg,
-            &train_device,
-            observer,
-        )?
+        train_by_method(model, recipe, &data, &cfg, &train_device, observer)?
     };
     let train_seconds = started.elapsed().as_secs_f64();
 
@@ -153,7 +164,36 @@ pub fn train_recipe(
         plot_curves(&outcome.history, &files.curves())?;
     }
 
-    let test = evaluate(&model, &data.test, recipe.training.loss, 512, device)?;
+    let mut test = match embedding_method {
+        false => evaluate(&model, &data.test, recipe.training.loss, 512, device)?,
+        // An embedding has no loss or accuracy of its own: it is measured below.
+        true => Evaluation {
+            loss: f64::NAN,
+            metrics: Vec::new(),
+            confusion: None,
+            regression: None,
+        },
+    };
+    if let (Some(m), Some(MethodSection::Multitask { tasks, .. })) = (&multi, &recipe.method) {
+        save_heads(m, tasks, &files)?;
+        test.metrics
+            .extend(evaluate_tasks(m, tasks, &data.test, device)?);
+    }
+    let embedding_eval = match &recipe.embedding_eval {
+        Some(section) => Some(section.clone()),
+        None if embedding_method => Some(EmbeddingEvalSection::default()),
+        None => None,
+    };
+    if let Some(section) = &embedding_eval {
+        let run = EmbeddingRun {
+            recipe,
+            data: &data,
+            data_dir: opts.data_dir.as_deref(),
+            files: &files,
+        };
+        test.metrics
+            .extend(evaluate_embedding(&model, section, &run, device)?);
+    }
     let baseline_rmse = mean_baseline_rmse(&data);
     write_metrics(
         &files,
@@ -174,6 +214,39 @@ pub fn train_recipe(
         stopped_at: outcome.stopped_at,
         train_seconds,
     })
+}
+
+/// Trains `model` as the recipe's `[method]` says: supervised minibatches ([`fit`]), an
+/// embedding from class-balanced batches, or several tasks on a shared trunk (returned whole,
+/// for testing each task).
+fn train_by_method(
+    model: Sequential,
+    recipe: &Recipe,
+    data: &PreparedData,
+    cfg: &FitConfig,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<(FitOutcome, Option<MultiHead>)> {
+    match &recipe.method {
+        None => Ok((
+            fit(model, &data.train, data.val.as_ref(), cfg, device, observer)?,
+            None,
+        )),
+        Some(MethodSection::Multitask {
+            trunk,
+            main_weight,
+            tasks,
+        }) => {
+            let shared = (*trunk, *main_weight, tasks.as_slice());
+            let (outcome, multi) =
+                train_multitask(model, recipe, shared, &data.train, cfg, device, observer)?;
+            Ok((outcome, Some(multi)))
+        }
+        Some(method) => Ok((
+            fit_embedding(model, &data.train, method, cfg, device, observer)?,
+            None,
+        )),
+    }
 }
 
 /// Re-evaluates a finished run on its test set.

@@ -237,13 +237,13 @@ pub fn fit(
 }
 
 /// Learning rates per layer group: the schedule's rate times each layer's factor.
-struct LayerLr {
+pub(super) struct LayerLr {
     groups: Vec<(ParamGroup, f64)>,
 }
 
 impl LayerLr {
     /// Groups the parameters of the layers whose factor is not 1.
-    fn new(model: &Sequential, scales: &[f64]) -> Self {
+    pub(super) fn new(model: &Sequential, scales: &[f64]) -> Self {
         let groups = model
             .layers
             .iter()
@@ -255,7 +255,7 @@ impl LayerLr {
     }
 
     /// The rate of every parameter when the schedule gives `lr`.
-    fn at(&self, lr: f64) -> ModuleLearningRate {
+    pub(super) fn at(&self, lr: f64) -> ModuleLearningRate {
         if self.groups.is_empty() {
             return lr.into();
         }
@@ -268,7 +268,7 @@ impl LayerLr {
 }
 
 /// A distinct, reproducible shuffle seed per epoch.
-fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+pub(super) fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 

@@ -3,18 +3,22 @@
 mod batch;
 mod checkpoint;
 mod early_stopping;
+mod embedding_fit;
 mod evaluate;
 mod fit;
 mod history;
 pub mod metrics;
+mod multitask_fit;
 mod observer;
 
 pub use batch::{batch_inputs, batch_targets};
 pub use checkpoint::{Checkpoint, RunningTotals, TrainState, all_finite, load_record, save_record};
 pub use early_stopping::{EarlyStoppingState, StopDecision};
+pub use embedding_fit::fit_embedding;
 pub use evaluate::{
     Evaluation, batch_loss, evaluate, predict, predicted_classes, prediction_activation,
 };
 pub use fit::{FitConfig, FitOutcome, check_fit, fit};
 pub use history::History;
+pub use multitask_fit::{TaskLabels, fit_multitask};
 pub use observer::{Observer, Silent};

@@ -1,5 +1,7 @@
 //! Nearest-neighbour classification on fixed features (the simplest use of an embedding).
 
+use rayon::prelude::*;
+
 /// For each row of `query`, the majority label of its `k` nearest rows of `reference` (squared
 /// Euclidean distance; ties between labels go to the nearer neighbour). `d` features per row.
 pub fn knn_predict(
@@ -16,7 +18,7 @@ pub fn knn_predict(
     );
     let k = k.clamp(1, labels.len());
     query
-        .chunks(d)
+        .par_chunks(d)
         .map(|q| {
             let mut dist: Vec<(f32, u32)> = reference
                 .chunks(d)

@@ -1,0 +1,326 @@
+//! The `[method]` section: how the model learns when it is not plain supervised training of
+//! `[training] loss` over shuffled minibatches. Metric learning (SPEC M1-M3) and prototypical
+//! few-shot learning (T4) draw class-balanced batches and train the model's output as an
+//! embedding; `[training]` then gives only the epochs (and clipping).
+
+use serde::{Deserialize, Serialize};
+
+use crate::metric::Distance;
+use crate::model::{LayerConfig, SequentialConfig};
+use crate::{Error, Result};
+
+fn one() -> f64 {
+    1.0
+}
+
+fn default_margin() -> f32 {
+    1.0
+}
+fn default_classes_per_batch() -> usize {
+    5
+}
+fn default_per_class() -> usize {
+    32
+}
+fn default_ways() -> usize {
+    5
+}
+fn default_shots() -> usize {
+    5
+}
+fn default_queries() -> usize {
+    15
+}
+fn default_episodes() -> usize {
+    200
+}
+
+/// The loss of a metric-learning method.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricLoss {
+    /// Siamese pairs (seed 002): `1/2 D^2` for same-class pairs, `1/2 max(0, m - D)^2` else.
+    Contrastive,
+    /// `max(0, m + d(a,p) - d(a,n))` over mined triplets (seed 004).
+    Triplet,
+}
+
+/// Which pairs or triplets of a batch the loss sees (chosen on detached distances).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MinerKind {
+    /// Every pair of the batch (contrastive loss).
+    AllPairs,
+    /// Every valid triplet of the batch.
+    AllTriplets,
+    /// Per anchor, the farthest positive and the nearest negative (Hermans et al. 2017).
+    BatchHard,
+    /// Per positive pair, the nearest negative beyond the positive within the margin
+    /// (Schroff et al. 2015).
+    SemiHard,
+}
+
+/// One extra task of a multitask recipe: labels derived from the data's classes, and a head on
+/// the shared trunk.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuxTask {
+    /// The task's name (metrics are `test_<name>_accuracy`; letters, digits and `_`).
+    pub name: String,
+    /// For each class of the data (numbered after `[data] classes`), its class in this task;
+    /// e.g. Fashion-MNIST's ten classes to footwear / upper body / other.
+    pub classes_of: Vec<u32>,
+    /// The weight of this task's loss in the sum.
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// The head's layers on the trunk's output (default: one dense softmax layer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerConfig>,
+}
+
+impl AuxTask {
+    /// Classes of this task.
+    pub fn num_classes(&self) -> usize {
+        self.classes_of.iter().max().map_or(0, |&c| c as usize + 1)
+    }
+
+    /// The head's layers (the default when none are given).
+    pub fn head(&self) -> SequentialConfig {
+        let layers = match self.layers.is_empty() {
+            true => vec![LayerConfig::Dense {
+                units: self.num_classes(),
+                activation: crate::model::ActivationKind::Softmax,
+                init: Default::default(),
+                bias: true,
+            }],
+            false => self.layers.clone(),
+        };
+        SequentialConfig { layers }
+    }
+}
+
+/// `[method]`: a training method other than supervised minibatches.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MethodSection {
+    /// Metric learning: the model's output is an embedding trained with a contrastive or
+    /// triplet loss on class-balanced batches of `classes_per_batch x per_class` images.
+    Metric {
+        /// `contrastive` or `triplet`.
+        loss: MetricLoss,
+        /// `all_pairs`, `all_triplets`, `batch_hard` or `semi_hard`.
+        miner: MinerKind,
+        /// The loss's margin `m`.
+        #[serde(default = "default_margin")]
+        margin: f32,
+        /// Triplet loss with the soft margin `ln(1 + exp(d_ap - d_an))` (Hermans et al. 2017);
+        /// `margin` then only bounds semi-hard mining.
+        #[serde(default)]
+        soft_margin: bool,
+        /// `l2` (default), `squared_l2` or `cosine`.
+        #[serde(default)]
+        distance: Distance,
+        /// Classes in each batch.
+        #[serde(default = "default_classes_per_batch")]
+        classes_per_batch: usize,
+        /// Images of each class in each batch.
+        #[serde(default = "default_per_class")]
+        per_class: usize,
+    },
+    /// Prototypical networks (Snell et al. 2017): episodes of `ways` classes with `shots`
+    /// support and `queries` query images each; a query's logits are minus its squared
+    /// distances to the class means (prototypes) of the support embeddings.
+    Prototypical {
+        /// Classes per episode.
+        #[serde(default = "default_ways")]
+        ways: usize,
+        /// Support images per class.
+        #[serde(default = "default_shots")]
+        shots: usize,
+        /// Query images per class.
+        #[serde(default = "default_queries")]
+        queries: usize,
+        /// Episodes per epoch.
+        #[serde(default = "default_episodes")]
+        episodes_per_epoch: usize,
+    },
+    /// Multitask learning (SPEC T3): the first `trunk` layers of `[model]` are shared, the rest
+    /// of `[model]` is the main task's head (trained with `[training] loss`), and every
+    /// `[[method.tasks]]` adds a head on the trunk; the loss is the weighted sum.
+    Multitask {
+        /// Shared layers (the trunk): the first `trunk` layers of `[model]`.
+        trunk: usize,
+        /// Weight of the main task's loss.
+        #[serde(default = "one")]
+        main_weight: f64,
+        /// The extra tasks.
+        tasks: Vec<AuxTask>,
+    },
+}
+
+impl MethodSection {
+    /// Checks that the values can work with a model of `model_layers` layers.
+    pub fn validate(&self, model_layers: usize) -> Result<()> {
+        match self {
+            Self::Multitask {
+                trunk,
+                main_weight,
+                tasks,
+            } => {
+                if *trunk == 0 || *trunk >= model_layers {
+                    return Err(Error::invalid(
+                        "method.trunk",
+                        format!(
+                            "must leave at least one layer of [model] ({model_layers} layers) for the main task's head, got {trunk}"
+                        ),
+                    ));
+                }
+                let weights = std::iter::once(*main_weight).chain(tasks.iter().map(|t| t.weight));
+                if weights.into_iter().any(|w| !(w.is_finite() && w >= 0.0)) {
+                    return Err(Error::invalid(
+                        "method",
+                        "task weights must be finite and >= 0",
+                    ));
+                }
+                if tasks.is_empty() {
+                    return Err(Error::invalid(
+                        "method.tasks",
+                        "a multitask recipe needs at least one [[method.tasks]]",
+                    ));
+                }
+                for (i, t) in tasks.iter().enumerate() {
+                    let ok = !t.name.is_empty()
+                        && t.name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !ok || tasks[..i].iter().any(|o| o.name == t.name) {
+                        return Err(Error::invalid(
+                            "method.tasks.name",
+                            format!(
+                                "'{}' must be unique and made of letters, digits and _",
+                                t.name
+                            ),
+                        ));
+                    }
+                    if t.num_classes() < 2 {
+                        return Err(Error::invalid(
+                            "method.tasks.classes_of",
+                            format!(
+                                "task '{}' maps every class to one class; it needs at least two",
+                                t.name
+                            ),
+                        ));
+                    }
+                }
+            }
+            Self::Metric {
+                loss,
+                miner,
+                margin,
+                soft_margin,
+                classes_per_batch,
+                per_class,
+                ..
+            } => {
+                if *soft_margin && *loss != MetricLoss::Triplet {
+                    return Err(Error::invalid(
+                        "method.soft_margin",
+                        "the soft margin belongs to the triplet loss",
+                    ));
+                }
+                let fits = matches!(
+                    (loss, miner),
+                    (MetricLoss::Contrastive, MinerKind::AllPairs)
+                        | (MetricLoss::Triplet, MinerKind::AllTriplets)
+                        | (MetricLoss::Triplet, MinerKind::BatchHard)
+                        | (MetricLoss::Triplet, MinerKind::SemiHard)
+                );
+                if !fits {
+                    return Err(Error::invalid(
+                        "method.miner",
+                        format!(
+                            "{miner:?} does not feed a {loss:?} loss: contrastive takes all_pairs; triplet takes all_triplets, batch_hard or semi_hard"
+                        ),
+                    ));
+                }
+                if !(margin.is_finite() && *margin > 0.0) {
+                    return Err(Error::invalid("method.margin", "must be positive"));
+                }
+                if *classes_per_batch < 2 || *per_class < 2 {
+                    return Err(Error::invalid(
+                        "method",
+                        "a batch needs at least 2 classes (classes_per_batch) and 2 images per class (per_class) to hold positives and negatives",
+                    ));
+                }
+            }
+            Self::Prototypical {
+                ways,
+                shots,
+                queries,
+                episodes_per_epoch,
+            } => {
+                if *ways < 2 || *shots == 0 || *queries == 0 || *episodes_per_epoch == 0 {
+                    return Err(Error::invalid(
+                        "method",
+                        "prototypical training needs ways >= 2, shots >= 1, queries >= 1 and episodes_per_epoch >= 1",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// For methods that train an embedding from class-balanced batches: the classes per batch
+    /// and the images of each class per batch.
+    pub fn balanced_batch(&self) -> Option<(usize, usize)> {
+        match self {
+            Self::Metric {
+                classes_per_batch,
+                per_class,
+                ..
+            } => Some((*classes_per_batch, *per_class)),
+            Self::Prototypical {
+                ways,
+                shots,
+                queries,
+                ..
+            } => Some((*ways, shots + queries)),
+            Self::Multitask { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_with_defaults_and_rejects_mismatched_miners() {
+        let m: MethodSection =
+            toml::from_str("kind = \"metric\"\nloss = \"triplet\"\nminer = \"semi_hard\"").unwrap();
+        assert_eq!(m.balanced_batch(), Some((5, 32)));
+        m.validate(3).unwrap();
+        let bad: MethodSection =
+            toml::from_str("kind = \"metric\"\nloss = \"contrastive\"\nminer = \"batch_hard\"")
+                .unwrap();
+        let err = bad.validate(3).unwrap_err().to_string();
+        assert!(err.contains("method.miner"), "{err}");
+        let p: MethodSection = toml::from_str("kind = \"prototypical\"\nshots = 1").unwrap();
+        assert_eq!(p.balanced_batch(), Some((5, 16)));
+        let text =
+            "kind = \"multitask\"\ntrunk = 2\n[[tasks]]\nname = \"group\"\nclasses_of = [0, 1, 1]";
+        let t: MethodSection = toml::from_str(text).unwrap();
+        t.validate(3).unwrap();
+        let err = t.validate(2).unwrap_err().to_string();
+        assert!(err.contains("method.trunk"), "{err}");
+        let one_class = text.replace("[0, 1, 1]", "[0, 0, 0]");
+        let err = toml::from_str::<MethodSection>(&one_class)
+            .unwrap()
+            .validate(3);
+        assert!(err.unwrap_err().to_string().contains("classes_of"));
+        let err = toml::from_str::<MethodSection>("kind = \"prototypical\"\nshot = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shot"), "{err}");
+    }
+}
