@@ -5,6 +5,8 @@
 //! [`train`] (fit / evaluate / predict, metrics, history), [`plot`] (PNG figures),
 //! [`recipe`] (the TOML experiment description) and [`run`] (a recipe's run folder).
 
+pub mod augment;
+pub mod contrastive;
 pub mod data;
 mod error;
 pub mod kernels;

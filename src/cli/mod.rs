@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch (the binary's side: arguments, device, progress).
 
+mod augment_preview;
 mod compare;
 mod embed;
 mod evaluate;
@@ -40,6 +41,8 @@ enum Command {
     ExportData(export::ExportArgs),
     /// Write the features a finished run's layers extract (for use elsewhere) as CSV.
     Embed(embed::EmbedArgs),
+    /// Draw a recipe's training images beside their augmented views, as a PNG grid.
+    AugmentPreview(augment_preview::AugmentPreviewArgs),
 }
 
 /// Options shared by commands that read data or compute.
@@ -107,6 +110,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Compare(a)) => compare::run(a),
         Some(Command::ExportData(a)) => export::run(a),
         Some(Command::Embed(a)) => embed::run(a),
+        Some(Command::AugmentPreview(a)) => augment_preview::run(a),
     }
 }
 

@@ -17,8 +17,14 @@ pub struct ClassBalancedSampler {
 
 impl ClassBalancedSampler {
     /// `labels` of the whole set; each batch holds `classes x per_class` indices. Classes with
-    /// fewer than `per_class` samples are left out; there must remain at least `classes`.
-    pub fn new(labels: &[u32], classes: usize, per_class: usize) -> Result<Self> {
+    /// fewer than `per_class` samples are left out; there must remain at least `classes`
+    /// (else an error naming `key` and `what` the data are).
+    pub fn new(
+        labels: &[u32],
+        classes: usize,
+        per_class: usize,
+        (key, what): (&str, &str),
+    ) -> Result<Self> {
         let n_classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
         let mut by_class = vec![Vec::new(); n_classes];
         for (i, &l) in labels.iter().enumerate() {
@@ -27,9 +33,9 @@ impl ClassBalancedSampler {
         by_class.retain(|members| members.len() >= per_class);
         if by_class.len() < classes {
             return Err(Error::invalid(
-                "method",
+                key,
                 format!(
-                    "a batch draws {classes} classes with {per_class} images each, but only {} classes of the training data have {per_class} images",
+                    "a batch draws {classes} classes with {per_class} samples each, but only {} classes of {what} have {per_class} samples",
                     by_class.len()
                 ),
             ));
@@ -75,7 +81,7 @@ mod tests {
     fn batches_hold_distinct_classes_with_distinct_members() {
         // Class c has 3 + c samples; class 0 (3 samples) is too small for per_class 4.
         let labels: Vec<u32> = (0..6u32).flat_map(|c| vec![c; 3 + c as usize]).collect();
-        let s = ClassBalancedSampler::new(&labels, 3, 4).unwrap();
+        let s = ClassBalancedSampler::new(&labels, 3, 4, ("method", "the data")).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         for _ in 0..50 {
             let (idx, pos) = s.batch(&mut rng);
@@ -96,7 +102,7 @@ mod tests {
             classes.dedup();
             assert_eq!(classes.len(), 3);
         }
-        let err = ClassBalancedSampler::new(&labels, 6, 4)
+        let err = ClassBalancedSampler::new(&labels, 6, 4, ("method", "the data"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("only 5 classes"), "{err}");

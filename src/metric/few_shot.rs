@@ -45,7 +45,8 @@ pub fn few_shot_accuracy(
         queries,
         count: episodes,
     } = spec;
-    let sampler = ClassBalancedSampler::new(labels, ways, shots + queries)?;
+    let key = ("embedding_eval", "the unseen test images");
+    let sampler = ClassBalancedSampler::new(labels, ways, shots + queries, key)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let per = shots + queries;
     let mut accs = Vec::with_capacity(episodes);

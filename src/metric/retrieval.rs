@@ -67,38 +67,16 @@ fn verification_pairs(x: &[f32], d: usize, labels: &[u32]) -> (Vec<(f32, bool)>,
     }
     let same = pairs.iter().filter(|p| p.1).count();
     let diff = pairs.len() - same;
-    pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     (pairs, same, diff)
 }
 
 /// Equal error rate of verification: pairs are called "same" when their distance is at most a
 /// threshold; the rate where false accepts (different pairs called same) equal false rejects
-/// (same pairs called different), interpolated between the thresholds that bracket it.
+/// (same pairs called different), interpolated between the thresholds that bracket it. `NaN`
+/// without same-label or different-label pairs. See [`roc_curve`], which also gives it.
 pub fn equal_error_rate(x: &[f32], d: usize, labels: &[u32]) -> f64 {
-    let (pairs, same, diff) = verification_pairs(x, d, labels);
-    if same == 0 || diff == 0 {
-        return f64::NAN;
-    }
-    // Threshold below every pair: FAR 0, FRR 1. Raising it past each pair moves one rate.
-    let (mut accepted_same, mut accepted_diff) = (0usize, 0usize);
-    let (mut prev_far, mut prev_frr) = (0.0f64, 1.0f64);
-    for &(_, is_same) in &pairs {
-        if is_same {
-            accepted_same += 1;
-        } else {
-            accepted_diff += 1;
-        }
-        let far = accepted_diff as f64 / diff as f64;
-        let frr = 1.0 - accepted_same as f64 / same as f64;
-        if far >= frr {
-            // The curves cross between the previous threshold and this one.
-            let (a, b) = (prev_frr - prev_far, frr - far); // a >= 0 >= b
-            let t = if a - b > 0.0 { a / (a - b) } else { 0.0 };
-            return prev_far + t * (far - prev_far);
-        }
-        (prev_far, prev_frr) = (far, frr);
-    }
-    prev_far
+    roc_curve(x, d, labels).map_or(f64::NAN, |r| r.eer)
 }
 
 /// The verification ROC: true accept rate against false accept rate as the distance threshold
@@ -111,6 +89,9 @@ pub struct RocCurve {
     /// Area under the full curve (the probability that a same-label pair is nearer than a
     /// different-label pair, ties counting half).
     pub auc: f64,
+    /// Equal error rate: where the false accept rate meets the false reject rate
+    /// (`1 - true accept rate`), interpolated along the curve.
+    pub eer: f64,
 }
 
 /// Points kept on a [`RocCurve`].
@@ -126,6 +107,7 @@ pub fn roc_curve(x: &[f32], d: usize, labels: &[u32]) -> Option<RocCurve> {
     let step = (pairs.len() / ROC_POINTS).max(1);
     let mut points = vec![[0.0, 0.0]];
     let (mut tp, mut fp, mut area) = (0usize, 0usize, 0.0f64);
+    let mut eer = None;
     let mut i = 0;
     while i < pairs.len() {
         // Pairs at one distance move both rates together (a diagonal step).
@@ -140,8 +122,17 @@ pub fn roc_curve(x: &[f32], d: usize, labels: &[u32]) -> Option<RocCurve> {
             j += 1;
         }
         area += dfp as f64 * (tp as f64 + dtp as f64 / 2.0);
+        let (far0, frr0) = (fp as f64 / diff as f64, 1.0 - tp as f64 / same as f64);
         tp += dtp;
         fp += dfp;
+        let (far1, frr1) = (fp as f64 / diff as f64, 1.0 - tp as f64 / same as f64);
+        if eer.is_none() && far1 >= frr1 {
+            // A block of tied pairs moves both rates along one straight segment: the rates
+            // meet where far0 + t (far1 - far0) = frr0 + t (frr1 - frr0).
+            let (a, b) = (frr0 - far0, frr1 - far1); // a > 0 >= b
+            let t = if a - b > 0.0 { a / (a - b) } else { 0.0 };
+            eer = Some(far0 + t * (far1 - far0));
+        }
         if j / step != i / step || j == pairs.len() {
             points.push([fp as f64 / diff as f64, tp as f64 / same as f64]);
         }
@@ -150,6 +141,7 @@ pub fn roc_curve(x: &[f32], d: usize, labels: &[u32]) -> Option<RocCurve> {
     Some(RocCurve {
         points,
         auc: area / (same as f64 * diff as f64),
+        eer: eer.unwrap_or(1.0),
     })
 }
 
@@ -209,9 +201,11 @@ mod tests {
         );
         let perfect = roc_curve(&[0.0, 1.0, 3.0, 4.0], 1, &[0, 0, 1, 1]).unwrap();
         assert_eq!(perfect.auc, 1.0);
-        // All at one point: every pair ties, the curve is the diagonal, AUC 1/2.
+        // All at one point (a collapsed embedding): every pair ties, the curve is the
+        // diagonal, AUC and EER 1/2.
         let tie = roc_curve(&[0.0; 4], 1, &[0, 1, 0, 1]).unwrap();
-        assert_eq!((tie.auc, tie.points.len()), (0.5, 2));
+        assert_eq!((tie.auc, tie.eer, tie.points.len()), (0.5, 0.5, 2));
+        assert_eq!(equal_error_rate(&[0.0; 4], 1, &[0, 1, 0, 1]), 0.5);
         assert!(roc_curve(&[0.0, 1.0], 1, &[0, 0]).is_none());
     }
 }

@@ -17,7 +17,13 @@ impl L2Normalize {
     /// - input: `[batch, dims]`; output: `[batch, dims]`
     pub fn forward(&self, x: Features) -> Features {
         let x = x.into_flat();
-        let norm = x.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(EPS);
+        // Clamp before the root: sqrt's gradient at 0 is infinite (a ReLU can zero a row).
+        let norm = x
+            .clone()
+            .powi_scalar(2)
+            .sum_dim(1)
+            .clamp_min(EPS * EPS)
+            .sqrt();
         Features::Flat(x / norm)
     }
 }
@@ -40,5 +46,18 @@ mod tests {
             .iter::<f32>()
             .collect();
         assert_eq!(y, vec![0.6, 0.8, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_zero_row_has_a_finite_gradient() {
+        let device = Device::flex().autodiff();
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![3.0f32, 4.0, 0.0, 0.0], [2, 2]),
+            &device,
+        )
+        .require_grad();
+        let y = L2Normalize.forward(Features::Flat(x.clone())).into_flat();
+        let g = x.grad(&y.sum().backward()).unwrap();
+        assert!(g.into_data().iter::<f32>().all(f32::is_finite));
     }
 }

@@ -9,6 +9,7 @@ mod compare;
 mod confusion;
 mod curves;
 mod font;
+mod image_grid;
 mod palette;
 mod panel;
 mod roc;
@@ -18,6 +19,7 @@ pub use attention::plot_attention;
 pub use compare::plot_compare;
 pub use confusion::plot_confusion;
 pub use curves::plot_curves;
+pub use image_grid::{Picture, plot_image_grid};
 pub use roc::plot_roc;
 pub use scatter::plot_embedding_2d;
 

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DataSection, EmbeddingEvalSection, MethodSection, TrainingSection, TransferSection};
+use super::{
+    AugmentSection, DataSection, EmbeddingEvalSection, MethodSection, TrainingSection,
+    TransferSection,
+};
 use crate::model::SequentialConfig;
 use crate::optim::{OptimizerConfig, ScheduleConfig};
 use crate::{Error, Result};
@@ -40,6 +43,9 @@ pub struct Recipe {
     /// `[transfer]`: start from another run's layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<TransferSection>,
+    /// `[augment]`: augmentation of the training images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<AugmentSection>,
     /// `[method]`: metric learning or prototypical episodes instead of supervised batches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<MethodSection>,
@@ -92,6 +98,17 @@ impl Recipe {
         }
         if let Some(m) = &self.method {
             m.validate(self.model.layers.len())?;
+            if self.training.early_stopping.is_some()
+                || matches!(
+                    self.schedule,
+                    crate::optim::ScheduleConfig::ReduceOnPlateau { .. }
+                )
+            {
+                return Err(Error::invalid(
+                    "method",
+                    "a [method] run logs no validation loss or accuracy: drop [training.early_stopping] and the reduce_on_plateau schedule",
+                ));
+            }
             if self
                 .transfer
                 .as_ref()
@@ -103,8 +120,31 @@ impl Recipe {
                 ));
             }
         }
+        let views = self.method.as_ref().map_or(1, MethodSection::views);
+        match &self.augment {
+            Some(a) => {
+                a.validate()?;
+                if a.views.len() != views {
+                    return Err(Error::invalid(
+                        "augment.views",
+                        format!(
+                            "this recipe's method trains with {views} view(s) per image; [augment] lists {}",
+                            a.views.len()
+                        ),
+                    ));
+                }
+            }
+            None if views > 1 => {
+                return Err(Error::invalid(
+                    "augment",
+                    format!("a contrastive method needs [augment] with {views} [[augment.views]]"),
+                ));
+            }
+            None => {}
+        }
         if let Some(e) = &self.embedding_eval {
             e.validate(self.model.layers.len())?;
+            e.check_unseen(self.data.classes.as_deref())?;
         }
         self.training.validate()
     }

@@ -61,6 +61,33 @@ impl Default for EmbeddingEvalSection {
 }
 
 impl EmbeddingEvalSection {
+    /// Checks that the unseen classes were really left out of training: `[data] classes`
+    /// must list the trained classes, and `unseen_classes` none of them, each once.
+    pub fn check_unseen(&self, trained: Option<&[u32]>) -> Result<()> {
+        if self.unseen_classes.is_empty() {
+            return Ok(());
+        }
+        let key = "embedding_eval.unseen_classes";
+        let Some(trained) = trained else {
+            return Err(Error::invalid(
+                key,
+                "[data] trains on every class; list the trained ones in [data] classes so the unseen ones stay out",
+            ));
+        };
+        for (i, c) in self.unseen_classes.iter().enumerate() {
+            if trained.contains(c) {
+                return Err(Error::invalid(
+                    key,
+                    format!("class {c} is also in [data] classes, so it is not unseen"),
+                ));
+            }
+            if self.unseen_classes[..i].contains(c) {
+                return Err(Error::invalid(key, format!("class {c} is listed twice")));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks values against the model's layer count.
     pub fn validate(&self, model_layers: usize) -> Result<()> {
         if let Some(l) = self.layers
@@ -77,6 +104,12 @@ impl EmbeddingEvalSection {
             return Err(Error::invalid(
                 "embedding_eval.neighbours",
                 "must be at least 1",
+            ));
+        }
+        if self.episodes == 1 {
+            return Err(Error::invalid(
+                "embedding_eval.episodes",
+                "needs at least 2 episodes for a confidence interval (600 is usual), or 0 for none",
             ));
         }
         if self.episodes > 0 {

@@ -34,6 +34,15 @@ fn default_queries() -> usize {
 fn default_episodes() -> usize {
     200
 }
+fn default_simclr_temperature() -> f64 {
+    0.5
+}
+fn default_supcon_temperature() -> f64 {
+    0.1
+}
+fn default_monitor() -> usize {
+    5000
+}
 
 /// The loss of a metric-learning method.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +153,33 @@ pub enum MethodSection {
         #[serde(default = "default_episodes")]
         episodes_per_epoch: usize,
     },
+    /// SimCLR (Chen et al. 2020, arXiv:2002.05709; SPEC S4): two augmented views of every image
+    /// (`[augment]` lists two views), NT-Xent on the model's output (encoder + projection head);
+    /// labels are not used for training.
+    Simclr {
+        /// NT-Xent temperature.
+        #[serde(default = "default_simclr_temperature")]
+        temperature: f64,
+        /// The encoder is the first `encoder_layers` layers (the rest is the projection head);
+        /// a kNN monitor and the run's measures use its output.
+        encoder_layers: usize,
+        /// Labelled training images the kNN monitor uses as reference (the queries are the
+        /// validation split; 0 turns the monitor off).
+        #[serde(default = "default_monitor")]
+        monitor_reference: usize,
+    },
+    /// Supervised contrastive learning (Khosla et al. 2020, arXiv:2004.11362; SPEC S5): as
+    /// SimCLR, but every image of the same class is a positive.
+    SupCon {
+        /// Temperature.
+        #[serde(default = "default_supcon_temperature")]
+        temperature: f64,
+        /// The encoder is the first `encoder_layers` layers.
+        encoder_layers: usize,
+        /// Reference images of the kNN monitor (0: off).
+        #[serde(default = "default_monitor")]
+        monitor_reference: usize,
+    },
     /// Multitask learning (SPEC T3): the first `trunk` layers of `[model]` are shared, the rest
     /// of `[model]` is the main task's head (trained with `[training] loss`), and every
     /// `[[method.tasks]]` adds a head on the trunk; the loss is the weighted sum.
@@ -162,6 +198,31 @@ impl MethodSection {
     /// Checks that the values can work with a model of `model_layers` layers.
     pub fn validate(&self, model_layers: usize) -> Result<()> {
         match self {
+            Self::Simclr {
+                temperature,
+                encoder_layers,
+                ..
+            }
+            | Self::SupCon {
+                temperature,
+                encoder_layers,
+                ..
+            } => {
+                if !(temperature.is_finite() && *temperature > 0.0) {
+                    return Err(Error::invalid(
+                        "method.temperature",
+                        format!("must be positive, got {temperature}"),
+                    ));
+                }
+                if *encoder_layers == 0 || *encoder_layers > model_layers {
+                    return Err(Error::invalid(
+                        "method.encoder_layers",
+                        format!(
+                            "must be in 1..={model_layers} (the model's layers), got {encoder_layers}"
+                        ),
+                    ));
+                }
+            }
             Self::Multitask {
                 trunk,
                 main_weight,
@@ -285,8 +346,37 @@ impl MethodSection {
                 queries,
                 ..
             } => Some((*ways, shots + queries)),
-            Self::Multitask { .. } => None,
+            _ => None,
         }
+    }
+
+    /// For contrastive methods: the temperature, the encoder's layer count, the kNN monitor's
+    /// reference size, and whether labels define the positives.
+    pub fn contrastive(&self) -> Option<(f64, usize, usize, bool)> {
+        match *self {
+            Self::Simclr {
+                temperature,
+                encoder_layers,
+                monitor_reference,
+            } => Some((temperature, encoder_layers, monitor_reference, false)),
+            Self::SupCon {
+                temperature,
+                encoder_layers,
+                monitor_reference,
+            } => Some((temperature, encoder_layers, monitor_reference, true)),
+            _ => None,
+        }
+    }
+
+    /// True when the model's output is an embedding rather than the recipe's classes (no
+    /// classifier is tested).
+    pub fn trains_embedding(&self) -> bool {
+        self.balanced_batch().is_some() || self.contrastive().is_some()
+    }
+
+    /// How many `[augment]` views the method needs (`None`: one, or none).
+    pub fn views(&self) -> usize {
+        if self.contrastive().is_some() { 2 } else { 1 }
     }
 }
 

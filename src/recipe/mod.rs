@@ -2,6 +2,7 @@
 //! training). A run saves its recipe beside the weights, so any result can be reproduced.
 
 mod any_recipe;
+mod augment_section;
 mod base;
 mod data_section;
 mod embedding_eval_section;
@@ -13,6 +14,7 @@ mod transfer_section;
 
 pub use any_recipe::AnyRecipe;
 pub(crate) use any_recipe::is_seq2seq;
+pub use augment_section::AugmentSection;
 pub use base::{DEFAULT_RECIPE, Recipe};
 pub use data_section::{CsvFiles, DataSection};
 pub use embedding_eval_section::EmbeddingEvalSection;

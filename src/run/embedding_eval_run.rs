@@ -9,14 +9,12 @@ use burn::tensor::Device;
 
 use super::files::RunFiles;
 use super::prepare::{PreparedData, load_unseen_test};
-use super::probe_run::backbone_features;
-use crate::data::{Dataset, Targets, pca_2d};
-use crate::metric::{
-    Episodes, equal_error_rate, few_shot_accuracy, mean_average_precision, recall_at_k, roc_curve,
-};
+use crate::data::{ClassBalancedSampler, Dataset, Targets, pca_2d};
+use crate::metric::{Episodes, few_shot_accuracy, mean_average_precision, recall_at_k, roc_curve};
 use crate::model::Sequential;
 use crate::plot::{plot_embedding_2d, plot_roc};
-use crate::recipe::{EmbeddingEvalSection, Recipe};
+use crate::recipe::{EmbeddingEvalSection, MethodSection, Recipe};
+use crate::train::backbone_features;
 use crate::train::metrics::ConfusionMatrix;
 use crate::transfer::knn_predict;
 use crate::{Error, Result};
@@ -40,28 +38,75 @@ fn labels_of(data: &Dataset) -> Result<&[u32]> {
     }
 }
 
-/// The run whose embedding is measured: its recipe, prepared data, data folder and run folder.
+/// The run whose embedding is measured: its recipe, prepared data and run folder.
 pub(crate) struct EmbeddingRun<'a> {
     pub recipe: &'a Recipe,
     pub data: &'a PreparedData,
-    pub data_dir: Option<&'a Path>,
     pub files: &'a RunFiles,
 }
 
-/// Measures `model`'s embedding as `section` asks; returns named metrics (written by the caller
+/// What a run's embedding will be measured with, checked before training.
+pub(crate) struct EmbeddingPlan {
+    /// The measures (the recipe's `[embedding_eval]`, or the defaults of an embedding method).
+    pub section: EmbeddingEvalSection,
+    /// The test images of the unseen classes, through the run's preprocessing.
+    pub unseen: Option<Dataset>,
+}
+
+/// The recipe's embedding measures, with the unseen classes' test images loaded and the
+/// episodes checked against them, or `None` when the run is not measured as an embedding.
+pub(crate) fn plan_embedding_eval(
+    recipe: &Recipe,
+    data: &PreparedData,
+    data_dir: Option<&Path>,
+) -> Result<Option<EmbeddingPlan>> {
+    let method = recipe.method.as_ref();
+    let mut section = match (&recipe.embedding_eval, method) {
+        (Some(section), _) => section.clone(),
+        (None, Some(m)) if m.trains_embedding() => EmbeddingEvalSection::default(),
+        _ => return Ok(None),
+    };
+    // Contrastive runs: by default the encoder's output, not the projection head's.
+    if section.layers.is_none() {
+        section.layers = method
+            .and_then(MethodSection::contrastive)
+            .map(|(_, encoder, _, _)| encoder);
+    }
+    labels_of(&data.train)?;
+    let unseen = match section.unseen_classes.is_empty() {
+        true => None,
+        false => {
+            let classes = &section.unseen_classes;
+            let unseen = load_unseen_test(&recipe.data, data_dir, classes, &data.preprocessors)
+                .map_err(|e| Error::invalid("embedding_eval.unseen_classes", e.to_string()))?;
+            if section.episodes > 0 {
+                let labels = labels_of(&unseen)?;
+                for &shots in &section.shots {
+                    let what = "the unseen classes' test images";
+                    let key = ("embedding_eval.shots", what);
+                    ClassBalancedSampler::new(labels, section.ways, shots + section.queries, key)?;
+                }
+            }
+            Some(unseen)
+        }
+    };
+    Ok(Some(EmbeddingPlan { section, unseen }))
+}
+
+/// Measures `model`'s embedding as `plan` says; returns named metrics (written by the caller
 /// into `metrics.json`) and writes the plots into the run folder.
 pub(crate) fn evaluate_embedding(
     model: &Sequential,
-    section: &EmbeddingEvalSection,
+    plan: &EmbeddingPlan,
     run: &EmbeddingRun,
     device: &Device,
 ) -> Result<Vec<(String, f64)>> {
     let EmbeddingRun {
         recipe,
         data,
-        data_dir,
         files,
     } = *run;
+    let section = &plan.section;
     let layers = section.layers.unwrap_or(model.layers.len());
     let (train_x, d) = backbone_features(model, layers, &data.train, device);
     let (test_x, _) = backbone_features(model, layers, &data.test, device);
@@ -83,19 +128,13 @@ pub(crate) fn evaluate_embedding(
     let mut plot_x = Vec::new();
     let mut plot_y = Vec::new();
     take_for_plot(&test_x, d, test_y, 0, &mut plot_x, &mut plot_y);
-    if !section.unseen_classes.is_empty() {
-        let unseen = load_unseen_test(
-            &recipe.data,
-            data_dir,
-            &section.unseen_classes,
-            &data.preprocessors,
-        )?;
-        let (x, _) = backbone_features(model, layers, &unseen, device);
-        let y = labels_of(&unseen)?;
+    if let Some(unseen) = &plan.unseen {
+        let (x, _) = backbone_features(model, layers, unseen, device);
+        let y = labels_of(unseen)?;
         out.push(("unseen_recall_at_1".into(), recall_at_k(&x, d, y, 1)));
         out.push(("unseen_map".into(), mean_average_precision(&x, d, y)));
-        out.push(("unseen_eer".into(), equal_error_rate(&x, d, y)));
         if let Some(roc) = roc_curve(&x, d, y) {
+            out.push(("unseen_eer".into(), roc.eer));
             out.push(("unseen_roc_auc".into(), roc.auc));
             if section.plot {
                 let label = format!("unseen classes (AUC {:.3})", roc.auc);
@@ -122,7 +161,7 @@ pub(crate) fn evaluate_embedding(
         }
         take_for_plot(&x, d, y, classes as u32, &mut plot_x, &mut plot_y);
     }
-    if section.plot && d >= 2 {
+    if section.plot && d >= 2 && plot_y.len() >= 2 {
         let points = pca_2d(&plot_x, d);
         let title = match section.unseen_classes.is_empty() {
             true => format!("{}: test embeddings (PCA)", recipe.name),
@@ -276,6 +315,44 @@ shots = [1, 5]
     }
 
     #[test]
+    fn contrastive_runs_learn_and_measure_the_encoder() {
+        let dir = tempfile::tempdir().unwrap();
+        let view = "[[augment.views]]\nops = [{ op = \"random_resized_crop\", scale = [0.6, 1.0] }, { op = \"brightness\", strength = 0.3 }]\n";
+        for (kind, name) in [("simclr", "s"), ("sup_con", "c")] {
+            let method = format!(
+                "[method]\nkind = \"{kind}\"\nencoder_layers = 2\nmonitor_reference = 400\n{view}{view}"
+            );
+            // The monitor's queries: a validation split.
+            let text = recipe(EMBED, &method, "").to_toml().replacen(
+                "validation_split = 0.0",
+                "validation_split = 0.2",
+                1,
+            );
+            let r = Recipe::parse(&text, kind).unwrap();
+            let (m, history) = run(&r, &dir.path().join(name));
+            let loss = history.series("loss").unwrap();
+            assert!(loss[3] < loss[0], "{kind}: {loss:?}");
+            let monitor = history.series("val_knn_accuracy").unwrap();
+            assert!(
+                monitor.iter().all(|a| (0.5..=1.0).contains(a)),
+                "{monitor:?}"
+            );
+            assert_eq!(
+                get(&m, "embedding_dims"),
+                32.0,
+                "the encoder's output is measured"
+            );
+            assert!(get(&m, "seen_knn_accuracy") > 0.85, "{kind}: {m:?}");
+        }
+        let one_view = format!(
+            "{}\n[method]\nkind = \"simclr\"\nencoder_layers = 2\n{view}",
+            recipe(EMBED, "", "").to_toml()
+        );
+        let err = Recipe::parse(&one_view, "r").unwrap_err().to_string();
+        assert!(err.contains("2 view(s)"), "{err}");
+    }
+
+    #[test]
     fn bad_sections_are_named() {
         let bad = |text: &str| Recipe::parse(text, "r.toml").unwrap_err().to_string();
         let base = recipe(EMBED, "", "").to_toml();
@@ -287,5 +364,37 @@ shots = [1, 5]
         assert!(err.contains("method.miner"), "{err}");
         let err = bad(&base.replace("ways = 5", "ways = 6"));
         assert!(err.contains("embedding_eval.ways"), "{err}");
+        let err = bad(&base.replace("unseen_classes = [5,", "unseen_classes = [4,"));
+        assert!(err.contains("class 4 is also in [data] classes"), "{err}");
+        let err = bad(&base.replace("classes = [0, 1, 2, 3, 4]\n", ""));
+        assert!(err.contains("embedding_eval.unseen_classes"), "{err}");
+    }
+
+    #[test]
+    fn batches_or_episodes_the_data_cannot_fill_stop_before_the_run_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = |name: &str| RunOptions {
+            data_dir: None,
+            out: dir.path().join(name),
+            resume: false,
+        };
+        // The digits have about 180 images per class: 200 per class cannot be drawn.
+        let method = "[method]\nkind = \"metric\"\nloss = \"triplet\"\nminer = \"batch_hard\"\nper_class = 200";
+        let err = train_recipe(
+            &recipe(EMBED, method, ""),
+            &opts("a"),
+            &Device::flex(),
+            &mut Silent,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("method.per_class"), "{err}");
+        let softmax = "[[model.layers]]\ntype = \"dense\"\nunits = 5\nactivation = \"softmax\"";
+        let episodes = recipe(softmax, "", "layers = 2\nqueries = 190");
+        let err = train_recipe(&episodes, &opts("b"), &Device::flex(), &mut Silent)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("embedding_eval.shots"), "{err}");
+        assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
     }
 }

@@ -10,11 +10,11 @@ mod probe_run;
 mod seq2seq_run;
 mod train_run;
 
+pub use crate::train::backbone_features;
 pub use embedding_eval_run::EMBEDDING_PLOT;
 pub use files::{RunFiles, write_atomic};
 pub use predict::{Predictions, load_inputs, predict_run, read_texts};
 pub use prepare::{PreparedData, prepare_data};
-pub use probe_run::backbone_features;
 pub use seq2seq_run::{load_run_recipe, train_seq2seq_recipe, translate_run};
 pub use train_run::{
     RunOptions, RunReport, TrainedRun, evaluate_run, load_trained_model, train_recipe,

@@ -8,37 +8,14 @@ use burn::tensor::Device;
 use super::files::{RunFiles, write_atomic};
 use super::prepare::PreparedData;
 use super::train_run::RunReport;
-use crate::data::{Dataset, Targets, sequential_batches};
-use crate::model::{Features, Sequential, Summary};
+use crate::data::Targets;
+use crate::model::Summary;
 use crate::plot::plot_confusion;
 use crate::recipe::{HeadKind, Recipe, TransferSection};
 use crate::train::metrics::ConfusionMatrix;
-use crate::train::{Evaluation, History, batch_inputs};
+use crate::train::{Evaluation, History, backbone_features};
 use crate::transfer::{LinearSvm, knn_predict, load_source};
 use crate::{Error, Result};
-
-/// The backbone's features of every sample, `[n, d]` flattened, and `d`.
-pub fn backbone_features(
-    model: &Sequential,
-    layers: usize,
-    data: &Dataset,
-    device: &Device,
-) -> (Vec<f32>, usize) {
-    let mut out = Vec::new();
-    let mut d = 0;
-    for range in sequential_batches(data.len(), 512) {
-        let idx: Vec<usize> = range.collect();
-        let x = model.reshape_input(batch_inputs(data, &idx, device));
-        let f = match model.forward_prefix(x, layers) {
-            Features::Flat(t) => t,
-            Features::Sequence { values, .. } => values.flatten(1, 2),
-            Features::Image(t) => t.flatten(1, 3),
-        };
-        d = f.dims()[1];
-        out.extend(f.into_data().iter::<f32>());
-    }
-    (out, d)
-}
 
 /// Fits the head `section` names on the training features, tests it, and writes the run folder
 /// (recipe, summary, metrics, confusion matrix).

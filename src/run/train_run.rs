@@ -7,20 +7,20 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use super::embedding_eval_run::{EmbeddingRun, evaluate_embedding};
+use super::embedding_eval_run::{EmbeddingRun, evaluate_embedding, plan_embedding_eval};
 use super::files::{RunFiles, write_atomic};
 use super::multitask_run::{check_tasks, evaluate_tasks, save_heads, train_multitask};
 use super::prepare::{PreparedData, prepare_data};
 use super::probe_run::probe_recipe;
 use super::seq2seq_run::load_run_recipe;
-use crate::data::{Preprocessor, Targets, TextEncoding};
+use crate::data::{ClassBalancedSampler, Preprocessor, Targets, TextEncoding};
 use crate::model::{MultiHead, Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
-use crate::recipe::{AnyRecipe, EmbeddingEvalSection, MethodSection, Recipe};
+use crate::recipe::{AnyRecipe, MethodSection, Recipe};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
-    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, evaluate, fit,
-    fit_embedding, load_record, save_record,
+    Checkpoint, ContrastiveSpec, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit,
+    evaluate, fit, fit_contrastive, fit_embedding, load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -87,19 +87,9 @@ pub fn train_recipe(
     let embedding_method = recipe
         .method
         .as_ref()
-        .is_some_and(|m| m.balanced_batch().is_some());
-    if !embedding_method {
-        check_outputs(recipe, &data)?;
-    }
-    if let Some(MethodSection::Multitask { tasks, .. }) = &recipe.method {
-        check_tasks(tasks, &data.train)?;
-    }
-    if recipe.method.is_some() && opts.resume {
-        return Err(Error::invalid(
-            "--resume",
-            "runs with a [method] write no checkpoint to resume from; start the run again",
-        ));
-    }
+        .is_some_and(MethodSection::trains_embedding);
+    check_method(recipe, &data, opts.resume)?;
+    let embedding_plan = plan_embedding_eval(recipe, &data, opts.data_dir.as_deref())?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
     if let Some(section) = recipe
         .transfer
@@ -126,6 +116,11 @@ pub fn train_recipe(
         checkpoint: Some(Checkpoint::new(files.checkpoint())),
         resume: opts.resume,
         layer_lr_scales,
+        views: recipe
+            .augment
+            .as_ref()
+            .map(|a| a.views.clone())
+            .unwrap_or_default(),
     };
     check_fit(&cfg, &data.train, data.val.as_ref())?;
     start_folder(recipe, &files, opts.resume)?;
@@ -179,20 +174,14 @@ pub fn train_recipe(
         test.metrics
             .extend(evaluate_tasks(m, tasks, &data.test, device)?);
     }
-    let embedding_eval = match &recipe.embedding_eval {
-        Some(section) => Some(section.clone()),
-        None if embedding_method => Some(EmbeddingEvalSection::default()),
-        None => None,
-    };
-    if let Some(section) = &embedding_eval {
+    if let Some(plan) = &embedding_plan {
         let run = EmbeddingRun {
             recipe,
             data: &data,
-            data_dir: opts.data_dir.as_deref(),
             files: &files,
         };
         test.metrics
-            .extend(evaluate_embedding(&model, section, &run, device)?);
+            .extend(evaluate_embedding(&model, plan, &run, device)?);
     }
     let baseline_rmse = mean_baseline_rmse(&data);
     write_metrics(
@@ -214,6 +203,36 @@ pub fn train_recipe(
         stopped_at: outcome.stopped_at,
         train_seconds,
     })
+}
+
+/// Checks, before any run folder exists, what the recipe's `[method]` and `[augment]` need of
+/// the data: outputs matching the classes (supervised and multitask), task mappings, image
+/// sizes of the views, enough images per class for class-balanced batches; and no `--resume`.
+fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()> {
+    let method = recipe.method.as_ref();
+    if !method.is_some_and(MethodSection::trains_embedding) {
+        check_outputs(recipe, data)?;
+    }
+    if let Some(MethodSection::Multitask { tasks, .. }) = method {
+        check_tasks(tasks, &data.train)?;
+    }
+    if let (Some((classes, per_class)), Targets::Classes { labels, .. }) = (
+        method.and_then(MethodSection::balanced_batch),
+        &data.train.targets,
+    ) {
+        let key = ("method.per_class", "the training data");
+        ClassBalancedSampler::new(labels, classes, per_class, key)?;
+    }
+    if let Some(augment) = &recipe.augment {
+        augment.check_shape(&data.train.sample_shape)?;
+    }
+    if method.is_some() && resume {
+        return Err(Error::invalid(
+            "--resume",
+            "runs with a [method] write no checkpoint to resume from; start the run again",
+        ));
+    }
+    Ok(())
 }
 
 /// Trains `model` as the recipe's `[method]` says: supervised minibatches ([`fit`]), an
@@ -242,16 +261,44 @@ fn train_by_method(
                 train_multitask(model, recipe, shared, &data.train, cfg, device, observer)?;
             Ok((outcome, Some(multi)))
         }
-        Some(method) => Ok((
-            fit_embedding(model, &data.train, method, cfg, device, observer)?,
-            None,
-        )),
+        Some(method) => match method.contrastive() {
+            Some((temperature, encoder_layers, monitor_reference, supervised)) => {
+                let spec = ContrastiveSpec {
+                    temperature,
+                    encoder_layers,
+                    monitor_reference,
+                    supervised,
+                };
+                let val = data.val.as_ref();
+                let outcome =
+                    fit_contrastive(model, &data.train, val, &spec, cfg, device, observer)?;
+                Ok((outcome, None))
+            }
+            None => Ok((
+                fit_embedding(model, &data.train, method, cfg, device, observer)?,
+                None,
+            )),
+        },
     }
 }
 
 /// Re-evaluates a finished run on its test set.
 pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Result<Evaluation> {
     let run = load_trained_model(dir, device)?;
+    if run
+        .recipe
+        .method
+        .as_ref()
+        .is_some_and(MethodSection::trains_embedding)
+    {
+        return Err(Error::invalid(
+            "run folder",
+            format!(
+                "{} trained an embedding, not a classifier: its measures are in metrics.json; probe it with a [transfer] recipe (init_from)",
+                dir.display()
+            ),
+        ));
+    }
     let data = prepare_data(&run.recipe.data, data_dir)?;
     evaluate(
         &run.model,

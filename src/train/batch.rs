@@ -2,6 +2,7 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use super::fit::FitConfig;
 use crate::data::{Dataset, Targets};
 use crate::losses::Target;
 
@@ -13,6 +14,31 @@ pub fn batch_inputs(data: &Dataset, indices: &[usize], device: &Device) -> Tenso
         values.extend_from_slice(data.sample(i));
     }
     Tensor::from_data(TensorData::new(values, [indices.len(), d]), device)
+}
+
+/// The features of the samples at `indices` for training step `step`: through the fit's
+/// augmentation pipeline when it has one (seeded by the fit's seed and the step).
+pub fn training_inputs(
+    data: &Dataset,
+    indices: &[usize],
+    cfg: &FitConfig,
+    step: usize,
+    device: &Device,
+) -> Tensor<2> {
+    let Some(pipeline) = cfg.views.first() else {
+        return batch_inputs(data, indices, device);
+    };
+    let &[c, h, w] = data.sample_shape.as_slice() else {
+        panic!("augmentation needs image samples; checked by AugmentSection::check_shape");
+    };
+    let mut values = Vec::with_capacity(indices.len() * data.sample_len());
+    for &i in indices {
+        values.extend_from_slice(data.sample(i));
+    }
+    let seed = cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let out = pipeline.apply_batch(&values, [c, h, w], seed);
+    let [c, oh, ow] = pipeline.output_shape([c, h, w]);
+    Tensor::from_data(TensorData::new(out, [indices.len(), c * oh * ow]), device)
 }
 
 /// The targets of the samples at `indices`: class indices `[batch]` or values `[batch, dims]`.

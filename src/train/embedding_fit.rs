@@ -10,8 +10,8 @@ use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::batch::batch_inputs;
-use super::fit::{FitConfig, FitOutcome, LayerLr, epoch_seed};
+use super::batch::training_inputs;
+use super::fit::{FitConfig, FitOutcome, LayerLr, check_augment, epoch_seed};
 use super::history::History;
 use super::observer::Observer;
 use crate::data::{ClassBalancedSampler, Dataset, Targets};
@@ -34,7 +34,9 @@ impl StepLoss {
     /// `None` for methods that do not train an embedding.
     fn new(method: &MethodSection) -> Option<Self> {
         Some(match *method {
-            MethodSection::Multitask { .. } => return None,
+            MethodSection::Multitask { .. }
+            | MethodSection::Simclr { .. }
+            | MethodSection::SupCon { .. } => return None,
             MethodSection::Metric {
                 loss,
                 miner,
@@ -96,6 +98,7 @@ pub fn fit_embedding(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
+    check_augment(cfg, train)?;
     let Targets::Classes { labels, .. } = &train.targets else {
         return Err(Error::invalid(
             "method",
@@ -110,7 +113,8 @@ pub fn fit_embedding(
             "this method does not train an embedding",
         ));
     };
-    let sampler = ClassBalancedSampler::new(labels, classes, per_class)?;
+    let key = ("method.per_class", "the training data");
+    let sampler = ClassBalancedSampler::new(labels, classes, per_class, key)?;
     let steps = match method {
         MethodSection::Prototypical {
             episodes_per_epoch, ..
@@ -138,7 +142,8 @@ pub fn fit_embedding(
             let lr = schedule.lr(global_step);
             global_step += 1;
             let (idx, batch_labels) = sampler.batch(&mut rng);
-            let emb = model.forward_logits(model.reshape_input(batch_inputs(train, &idx, device)));
+            let x = training_inputs(train, &idx, cfg, global_step, device);
+            let emb = model.forward_logits(model.reshape_input(x));
             let Some((loss, name, count)) = step_loss.compute(emb, &batch_labels) else {
                 continue; // nothing mined: no gradient this step
             };

@@ -10,12 +10,13 @@ use burn::tensor::{Device, Int, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::batch::{batch_inputs, batch_targets};
+use super::batch::{batch_targets, training_inputs};
 use super::checkpoint::{Checkpoint, TrainState, all_finite};
 use super::early_stopping::StopDecision;
 use super::evaluate::{batch_loss, evaluate};
 use super::history::History;
 use super::observer::Observer;
+use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets, shuffled_batches};
 use crate::losses::{LossConfig, Target};
 use crate::model::Sequential;
@@ -41,6 +42,9 @@ pub struct FitConfig {
     /// Per layer, a factor on the learning rate (transfer learning's slower backbone); empty
     /// means 1.0 everywhere.
     pub layer_lr_scales: Vec<f64>,
+    /// Augmentation pipelines (images only): supervised training passes every batch through
+    /// the first; contrastive methods draw one view per pipeline.
+    pub views: Vec<Pipeline>,
 }
 
 impl FitConfig {
@@ -68,6 +72,7 @@ impl FitConfig {
             checkpoint: None,
             resume: false,
             layer_lr_scales: Vec::new(),
+            views: Vec::new(),
         }
     }
 }
@@ -131,7 +136,8 @@ pub fn fit(
         observer.on_epoch_begin(epoch, state.step_in_epoch);
         for (step, idx) in batches.iter().enumerate().skip(state.step_in_epoch) {
             let lr = schedule.lr(state.global_step);
-            let x = model.reshape_input(batch_inputs(train, idx, device));
+            let x = training_inputs(train, idx, cfg, state.global_step, device);
+            let x = model.reshape_input(x);
             let logits = model.forward_logits(x);
             let target = batch_targets(train, idx, device);
             let loss = batch_loss(&model, t.loss, logits.clone(), &target)?;
@@ -306,6 +312,20 @@ fn save_if_finite(
     Ok(())
 }
 
+/// Checks that augmented training data are images.
+pub(super) fn check_augment(cfg: &FitConfig, train: &Dataset) -> Result<()> {
+    if !cfg.views.is_empty() && train.sample_shape.len() != 3 {
+        return Err(Error::invalid(
+            "augment",
+            format!(
+                "augmentation works on images [channels, height, width]; the samples have shape {:?}",
+                train.sample_shape
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks what `fit` needs before any work is done (and before a run folder is created):
 /// the settings, a non-empty training set, and monitored metrics that the loop logs.
 pub fn check_fit(cfg: &FitConfig, train: &Dataset, val: Option<&Dataset>) -> Result<()> {
@@ -315,6 +335,7 @@ pub fn check_fit(cfg: &FitConfig, train: &Dataset, val: Option<&Dataset>) -> Res
     if train.is_empty() {
         return Err(Error::invalid("data", "the training set is empty"));
     }
+    check_augment(cfg, train)?;
     let has_val = val.is_some_and(|v| !v.is_empty());
     let metric = match train.targets {
         Targets::Classes { .. } => "accuracy",

@@ -2,9 +2,11 @@
 
 mod batch;
 mod checkpoint;
+mod contrastive_fit;
 mod early_stopping;
 mod embedding_fit;
 mod evaluate;
+mod features;
 mod fit;
 mod history;
 pub mod metrics;
@@ -13,11 +15,13 @@ mod observer;
 
 pub use batch::{batch_inputs, batch_targets};
 pub use checkpoint::{Checkpoint, RunningTotals, TrainState, all_finite, load_record, save_record};
+pub use contrastive_fit::{ContrastiveSpec, fit_contrastive};
 pub use early_stopping::{EarlyStoppingState, StopDecision};
 pub use embedding_fit::fit_embedding;
 pub use evaluate::{
     Evaluation, batch_loss, evaluate, predict, predicted_classes, prediction_activation,
 };
+pub use features::backbone_features;
 pub use fit::{FitConfig, FitOutcome, check_fit, fit};
 pub use history::History;
 pub use multitask_fit::{TaskLabels, fit_multitask};

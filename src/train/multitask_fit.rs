@@ -8,9 +8,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::batch::{batch_inputs, batch_targets};
+use super::batch::{batch_targets, training_inputs};
 use super::evaluate::batch_loss;
-use super::fit::{FitConfig, LayerLr, epoch_seed};
+use super::fit::{FitConfig, LayerLr, check_augment, epoch_seed};
 use super::history::History;
 use super::observer::Observer;
 use crate::data::{Dataset, shuffled_batches};
@@ -40,6 +40,7 @@ pub fn fit_multitask(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<(MultiHead, History)> {
+    check_augment(cfg, train)?;
     let t = &cfg.training;
     let steps = train.len().div_ceil(t.batch_size);
     let mut schedule = cfg
@@ -67,7 +68,8 @@ pub fn fit_multitask(
         {
             let lr = schedule.lr(global_step);
             global_step += 1;
-            let (main_logits, head_logits) = model.forward_logits(batch_inputs(train, idx, device));
+            let x = training_inputs(train, idx, cfg, global_step, device);
+            let (main_logits, head_logits) = model.forward_logits(x);
             let target = batch_targets(train, idx, device);
             let mut loss = batch_loss(&model.main, t.loss, main_logits, &target)? * main_weight;
             let mut parts = Vec::with_capacity(tasks.len());
