@@ -45,8 +45,11 @@ pub enum HeadKind {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TransferSection {
-    /// A finished run folder (it holds `recipe.toml` and `model.bpk`).
-    pub init_from: PathBuf,
+    /// A finished run folder (it holds `recipe.toml` and `model.bpk`). Without it the backbone
+    /// keeps its fresh, seeded initialisation: with `train = "head"` (or a probe head) that is
+    /// the random-features baseline of a pre-training experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
     /// How many leading layers are copied from the run; the layers after them (the head) start
     /// from their usual initialisation.
     pub backbone: usize,
@@ -96,6 +99,12 @@ impl TransferSection {
                 return Err(Error::invalid(
                     "transfer.train_layers",
                     "`train = \"layers\"` needs the indices of the layers to train, e.g. train_layers = [0, 2]",
+                ));
+            }
+            _ if self.init_from.is_none() && (self.keep_head || self.train == TrainPart::None) => {
+                return Err(Error::invalid(
+                    "transfer.init_from",
+                    "keep_head and train = \"none\" take layers from a run: name it in init_from",
                 ));
             }
             (TrainPart::None, _) if !self.keep_head => {

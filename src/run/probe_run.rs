@@ -40,7 +40,14 @@ pub(crate) fn probe_recipe(
             "a linear SVM or nearest-neighbour head needs class labels",
         ));
     };
-    let source = load_source(section, &data.train.sample_shape, device)?.model;
+    let source = match section.init_from {
+        Some(_) => load_source(section, &data.train.sample_shape, device)?.model,
+        None => {
+            // Random features: the recipe's own model, freshly initialised from its seed.
+            device.seed(recipe.seed);
+            recipe.model.build(&data.train.sample_shape, device)?
+        }
+    };
     std::fs::create_dir_all(&files.dir).map_err(|e| Error::io("creating", &files.dir, e))?;
     write_atomic(&files.recipe(), recipe.to_toml().as_bytes())?;
     write_atomic(&files.summary(), summary.to_string().as_bytes())?;

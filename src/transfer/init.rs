@@ -29,7 +29,10 @@ pub fn init_from_run(
     section: &TransferSection,
     device: &Device,
 ) -> Result<Transferred> {
-    let dir = section.init_from.as_path();
+    let Some(dir) = section.init_from.as_deref() else {
+        // No run to copy from: the fresh layers, frozen and scaled as asked.
+        return Ok(freeze_and_scale(model, section));
+    };
     let source = load_source(section, input_shape, device)?;
     let theirs = source
         .recipe
@@ -75,6 +78,11 @@ pub fn init_from_run(
     for (i, layer) in source.model.layers.into_iter().take(copied).enumerate() {
         model.layers[i] = layer;
     }
+    Ok(freeze_and_scale(model, section))
+}
+
+/// Freezes the layers that do not train and gives each its learning-rate factor.
+fn freeze_and_scale(mut model: Sequential, section: &TransferSection) -> Transferred {
     let layers = std::mem::take(&mut model.layers);
     model.layers = layers
         .into_iter()
@@ -84,7 +92,7 @@ pub fn init_from_run(
     let lr_scales = (0..model.layers.len())
         .map(|i| section.lr_scale(i))
         .collect();
-    Ok(Transferred { model, lr_scales })
+    Transferred { model, lr_scales }
 }
 
 /// The finished run `section.init_from`, checked to take inputs of `input_shape` and to have
@@ -94,7 +102,12 @@ pub fn load_source(
     input_shape: &[usize],
     device: &Device,
 ) -> Result<TrainedRun> {
-    let dir = section.init_from.as_path();
+    let Some(dir) = section.init_from.as_deref() else {
+        return Err(Error::invalid(
+            "transfer.init_from",
+            "names no run to load the backbone from",
+        ));
+    };
     if !dir.join("recipe.toml").is_file() {
         return Err(missing_run(dir));
     }
@@ -241,6 +254,35 @@ checkpoint_steps = 0
         let all = target(&src_dir, 16, "backbone_lr_scale = 0.5");
         let tuned = train(&all, &dir.path().join("all")).unwrap();
         assert_ne!(values(&source.layers[1]), values(&tuned.layers[1]));
+    }
+
+    #[test]
+    fn without_a_run_the_backbone_keeps_its_seeded_random_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = "[transfer]\nbackbone = 3\ntrain = \"head\"";
+        let r = recipe("random", "[0, 1, 2, 3, 4]", 16, extra);
+        let trained = train(&r, &dir.path().join("random")).unwrap();
+        let device = Device::flex();
+        device.seed(r.seed);
+        let fresh = r.model.build(&[8, 8], &device).unwrap();
+        for i in 1..3 {
+            assert_eq!(
+                values(&fresh.layers[i]),
+                values(&trained.layers[i]),
+                "layer {i}"
+            );
+        }
+        assert_ne!(
+            values(&fresh.layers[3]),
+            values(&trained.layers[3]),
+            "the head trained"
+        );
+        let text = r
+            .to_toml()
+            .replace("train = \"head\"", "train = \"none\"")
+            .replace("keep_head = false", "keep_head = true");
+        let err = Recipe::parse(&text, "r").unwrap_err().to_string();
+        assert!(err.contains("transfer.init_from"), "{err}");
     }
 
     #[test]
