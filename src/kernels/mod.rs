@@ -7,7 +7,7 @@ mod allocator;
 mod conv_cpu;
 mod extension;
 mod fast_math;
-mod gemm;
+pub(crate) mod gemm;
 mod lstm_cpu;
 mod pool_cpu;
 
