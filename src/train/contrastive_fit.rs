@@ -12,7 +12,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::features::backbone_features;
-use super::fit::{FitConfig, FitOutcome, LayerLr, check_augment, epoch_seed};
+use super::fit::{
+    FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
+};
 use super::history::History;
 use super::observer::Observer;
 use crate::contrastive::{nt_xent, supervised_contrastive};
@@ -110,15 +112,12 @@ pub fn fit_contrastive(
                 }
                 _ => nt_xent(z, spec.temperature)?,
             };
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                return Err(Error::NonFiniteLoss {
-                    epoch,
-                    step: step + 1,
-                    value: format!("{value}"),
-                    checkpoint: "contrastive runs write no checkpoint; lower optimizer.lr or raise method.temperature".into(),
-                });
-            }
+            let value = finite_loss(
+                &loss,
+                epoch,
+                step + 1,
+                "lower optimizer.lr or raise method.temperature",
+            )?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr_groups.at(lr), model, grads);
             loss_sum += value * idx.len() as f64;
@@ -137,10 +136,7 @@ pub fn fit_contrastive(
             logs.push(("val_knn_accuracy", acc));
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
-        history.push_epoch(epoch, &logs);
-        observer.on_epoch_end(epoch, &logs);
-        let lookup = |name: &str| logs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-        schedule.on_epoch_end(epoch - 1, &lookup)?;
+        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
     }
     observer.on_train_end();
     Ok(FitOutcome {

@@ -11,7 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::batch::training_inputs;
-use super::fit::{FitConfig, FitOutcome, LayerLr, check_augment, epoch_seed};
+use super::fit::{
+    FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
+};
 use super::history::History;
 use super::observer::Observer;
 use crate::data::{ClassBalancedSampler, Dataset, Targets};
@@ -148,15 +150,12 @@ pub fn fit_embedding(
                 continue; // nothing mined: no gradient this step
             };
             count_name = name;
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                return Err(Error::NonFiniteLoss {
-                    epoch,
-                    step,
-                    value: format!("{value}"),
-                    checkpoint: "embedding methods write no checkpoint; lower optimizer.lr or add [training] clip".into(),
-                });
-            }
+            let value = finite_loss(
+                &loss,
+                epoch,
+                step,
+                "lower optimizer.lr or add [training] clip",
+            )?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr_groups.at(lr), model, grads);
             loss_sum += value;
@@ -180,10 +179,7 @@ pub fn fit_embedding(
             ("lr", schedule.lr(global_step.saturating_sub(1))),
             ("seconds", started.elapsed().as_secs_f64()),
         ];
-        history.push_epoch(epoch, &logs);
-        observer.on_epoch_end(epoch, &logs);
-        let lookup = |name: &str| logs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-        schedule.on_epoch_end(epoch - 1, &lookup)?;
+        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
     }
     observer.on_train_end();
     Ok(FitOutcome {

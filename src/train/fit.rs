@@ -20,7 +20,7 @@ use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets, shuffled_batches};
 use crate::losses::{LossConfig, Target};
 use crate::model::Sequential;
-use crate::optim::{OptimizerConfig, ScheduleConfig};
+use crate::optim::{LrSchedule, OptimizerConfig, ScheduleConfig};
 use crate::recipe::TrainingSection;
 use crate::{Error, Result};
 
@@ -271,6 +271,36 @@ impl LayerLr {
         }
         policy.step()
     }
+}
+
+/// The value of a method loop's loss, or the error that stops the run when it is NaN or
+/// infinite; `hint` says what to change (these loops write no checkpoint).
+pub(super) fn finite_loss(loss: &Tensor<1>, epoch: usize, step: usize, hint: &str) -> Result<f64> {
+    let value = loss.clone().into_scalar::<f32>() as f64;
+    if value.is_finite() {
+        return Ok(value);
+    }
+    Err(Error::NonFiniteLoss {
+        epoch,
+        step,
+        value: format!("{value}"),
+        checkpoint: format!("this kind of run writes no checkpoint; {hint}"),
+    })
+}
+
+/// Records an epoch's `logs` of a method loop: history row, observer, and the schedule's
+/// end-of-epoch step.
+pub(super) fn end_epoch(
+    epoch: usize,
+    logs: &[(&str, f64)],
+    history: &mut History,
+    schedule: &mut LrSchedule,
+    observer: &mut dyn Observer,
+) -> Result<()> {
+    history.push_epoch(epoch, logs);
+    observer.on_epoch_end(epoch, logs);
+    let lookup = |name: &str| logs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    schedule.on_epoch_end(epoch - 1, &lookup)
 }
 
 /// A distinct, reproducible shuffle seed per epoch.

@@ -10,13 +10,13 @@ use rand_chacha::ChaCha8Rng;
 
 use super::batch::{batch_targets, training_inputs};
 use super::evaluate::batch_loss;
-use super::fit::{FitConfig, LayerLr, check_augment, epoch_seed};
+use super::fit::{FitConfig, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss};
 use super::history::History;
 use super::observer::Observer;
+use crate::Result;
 use crate::data::{Dataset, shuffled_batches};
 use crate::losses::{LossConfig, Target};
 use crate::model::MultiHead;
-use crate::{Error, Result};
 
 /// An extra task during training: its name, loss weight and one label per training sample.
 #[derive(Debug, Clone)]
@@ -84,15 +84,12 @@ pub fn fit_multitask(
                 parts.push(part.clone().into_scalar::<f32>() as f64);
                 loss = loss + part * task.weight;
             }
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                return Err(Error::NonFiniteLoss {
-                    epoch,
-                    step: step + 1,
-                    value: format!("{value}"),
-                    checkpoint: "multitask runs write no checkpoint; lower optimizer.lr or add [training] clip".into(),
-                });
-            }
+            let value = finite_loss(
+                &loss,
+                epoch,
+                step + 1,
+                "lower optimizer.lr or add [training] clip",
+            )?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr_groups.at(lr), model, grads);
             let n = idx.len() as f64;
@@ -116,10 +113,7 @@ pub fn fit_multitask(
             .collect();
         logs.push(("lr", schedule.lr(global_step.saturating_sub(1))));
         logs.push(("seconds", started.elapsed().as_secs_f64()));
-        history.push_epoch(epoch, &logs);
-        observer.on_epoch_end(epoch, &logs);
-        let lookup = |name: &str| logs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-        schedule.on_epoch_end(epoch - 1, &lookup)?;
+        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
     }
     observer.on_train_end();
     Ok((model, history))
