@@ -4,11 +4,17 @@ linear-probe / kNN / few-label protocol that evaluates it.
 
     bench/.venv/bin/python bench/ssl_torch.py --seed 1                # 30 epochs, 1 thread
     bench/.venv/bin/python bench/ssl_torch.py --seed 1 --epochs 1     # smoke test
+    bench/.venv/bin/python bench/ssl_torch.py --seed 2 --skip-finetune \
+        --out bench/results/ssl_simclr_torch_conv_seed2.json              # probes / kNN only
     bench/.venv/bin/python bench/ssl_torch.py --check-augment         # vectorised vs per-image
     bench/.venv/bin/python bench/ssl_torch.py --summary
 
 A run writes bench/results/ssl_simclr_torch_seed<s>.json (with ``--epochs E`` other than 30:
-ssl_simclr_torch_seed<s>_epochs<E>.json); ``--summary`` prints a table of every such file.
+ssl_simclr_torch_seed<s>_epochs<E>.json; with ``--skip-finetune`` the name ends in ``_noft``),
+or ``--out``; ``--summary`` prints a table of every bench/results/ssl_simclr_torch_*seed*.json
+(files written before the conv-feature evaluations show "-" for those rows).
+``--skip-finetune`` skips the few-label fine-tuning and from-scratch trainings: their
+test_accuracy entries are then null and their evaluations absent.
 Runs use 1 thread by default (``--threads``; intra-op threads, inter-op 1).
 
 Data: Fashion-MNIST, the official 60,000 / 10,000 files, pixels u8 / 255, NCHW [n, 1, 28, 28]
@@ -61,8 +67,10 @@ SimCLR pre-training (Chen et al. 2020; manabi src/train/contrastive_fit.rs):
   3,000 validation images' encoder features against the first 5,000 training rows' features.
 
 Evaluation of the frozen 128-d encoder features (``simclr``: after pre-training; ``random``:
-the encoder as built, no training) and of raw pixels (``pixels``: 784-d u8 / 255):
-  linear_probe  Linear(d->10) (d = 128 or 784), Glorot / zero, cross-entropy (mean over the
+the encoder as built, no training), of the same two encoders' conv features (``simclr_conv``,
+``random_conv``: the 800-d Flatten output after conv16-pool-conv32-pool, before the dense
+128 layer) and of raw pixels (``pixels``: 784-d u8 / 255), each by the same two protocols:
+  linear_probe  Linear(d->10) (d = 128, 800 or 784), Glorot / zero, cross-entropy (mean over the
                 batch) on ALL 60,000 training images' features (computed once), Adam lr 1e-3,
                 batch 256, 10 epochs, rng.permutation(60000) each epoch with a fresh
                 np.random.default_rng(s); accuracy on the 10,000 test images.
@@ -83,7 +91,8 @@ accuracy on the 10,000 test images.
 
 JSON: test_accuracy (flat: simclr_linear_probe, simclr_knn, random_linear_probe, random_knn,
 pixels_linear_probe, pixels_knn, finetune_simclr_60pc, scratch_60pc, finetune_simclr_600pc,
-scratch_600pc), evaluations (per entry: accuracy, final train loss / accuracy, seconds, sizes),
+scratch_600pc, simclr_conv_linear_probe, simclr_conv_knn, random_conv_linear_probe,
+random_conv_knn; the four few-label ones null with --skip-finetune), skip_finetune, evaluations (per entry: accuracy, final train loss / accuracy, seconds, sizes),
 per_epoch, train_seconds (the SimCLR loop with its monitor), eval_seconds (everything after),
 wall_seconds, few_label_indices, versions (torch, numpy, python), threads, settings, config,
 machine, command, loadavg.
@@ -120,7 +129,11 @@ CONFIG = dict(
 )
 ACC_KEYS = ("simclr_linear_probe", "simclr_knn", "random_linear_probe", "random_knn",
             "pixels_linear_probe", "pixels_knn", "finetune_simclr_60pc", "scratch_60pc",
-            "finetune_simclr_600pc", "scratch_600pc")
+            "finetune_simclr_600pc", "scratch_600pc",
+            "simclr_conv_linear_probe", "simclr_conv_knn", "random_conv_linear_probe",
+            "random_conv_knn")
+# The encoder's layers up to and including Flatten (conv16-pool-conv32-pool-flatten: 800-d).
+CONV_LAYERS = 7
 
 
 def parse_args(argv=None):
@@ -131,8 +144,10 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=str, default=None,
                    help="JSON output (default bench/results/ssl_simclr_torch_seed<N>.json)")
+    p.add_argument("--skip-finetune", action="store_true",
+                   help="skip the 1%% / 10%% label fine-tuning and from-scratch trainings")
     p.add_argument("--summary", action="store_true",
-                   help="print a table of bench/results/ssl_simclr_torch_seed*.json")
+                   help="print a table of bench/results/ssl_simclr_torch_*seed*.json")
     p.add_argument("--check-augment", action="store_true",
                    help="compare the vectorised augmentation with a per-image loop port")
     return p.parse_args(argv)
@@ -536,7 +551,7 @@ def pretrain_simclr(encoder, proj, x, xref, yref, xval, yval, epochs, seed):
 # ==========================================================================
 
 
-def run(seed, epochs):
+def run(seed, epochs, skip_finetune=False):
     import numpy as np
     import torch
     import common
@@ -574,10 +589,19 @@ def run(seed, epochs):
     ftr, fte = x_all.reshape(len(x_all), -1).contiguous(), x_te.reshape(len(x_te), -1).contiguous()
     ev["pixels_linear_probe"] = linear_probe(ftr, y_all, fte, y_te, seed, "pixels")
     ev["pixels_knn"] = knn_eval(ftr, y_all, fte, y_te, "pixels")
+    # The conv features: the encoder's layers up to Flatten (800-d), same two protocols.
+    for tag, enc in (("simclr_conv", encoder), ("random_conv", random_enc)):
+        t0 = time.perf_counter()
+        trunk = enc[:CONV_LAYERS]
+        ftr, fte = apply(trunk, x_all), apply(trunk, x_te)
+        log(f"[{tag}] features {tuple(ftr.shape)} ({time.perf_counter() - t0:.1f}s)")
+        ev[f"{tag}_linear_probe"] = linear_probe(ftr, y_all, fte, y_te, seed, tag)
+        ev[f"{tag}_knn"] = knn_eval(ftr, y_all, fte, y_te, tag)
+    del ftr, fte
 
     cfg = CONFIG["few_labels"]
     indices = {}
-    for per_class, epochs_ft in cfg["epochs"].items():
+    for per_class, epochs_ft in ({} if skip_finetune else cfg["epochs"]).items():
         rows = pick_per_class(yp_np, range(10), per_class, seed)
         indices[f"{per_class}pc"] = rows.tolist()
         xs, ys = x_pre[torch.from_numpy(rows)], torch.from_numpy(yp_np[rows])
@@ -597,7 +621,8 @@ def run(seed, epochs):
             log(f"[{key}] test_accuracy={acc:.4f} final train loss={pe[-1]['loss']:.4f} "
                 f"acc={pe[-1]['accuracy']:.4f} ({secs:.1f}s)")
     eval_secs = time.perf_counter() - t_eval
-    return {"test_accuracy": {k: ev[k]["test_accuracy"] for k in ACC_KEYS},
+    return {"test_accuracy": {k: ev[k]["test_accuracy"] if k in ev else None
+                              for k in ACC_KEYS},
             "evaluations": ev, "per_epoch": per_epoch, "train_seconds": train_secs,
             "seconds_per_epoch": train_secs / max(epochs, 1), "eval_seconds": eval_secs,
             "few_label_indices": indices,
@@ -612,9 +637,9 @@ def run(seed, epochs):
 
 
 def summary():
-    files = sorted(RESULTS.glob("ssl_simclr_torch_seed*.json"))
+    files = sorted(RESULTS.glob("ssl_simclr_torch_*seed*.json"))
     if not files:
-        print("no bench/results/ssl_simclr_torch_seed*.json")
+        print("no bench/results/ssl_simclr_torch_*seed*.json")
         return
     runs = [json.loads(f.read_text()) for f in files]
     print(f"\n### ssl_simclr, PyTorch {runs[0]['versions']['torch']}: test accuracy\n")
@@ -651,13 +676,14 @@ def main(argv=None):
         check_augment(args.seed)
         return
     default_name = f"ssl_simclr_torch_seed{args.seed}" + (
-        "" if args.epochs == CONFIG["simclr"]["epochs"] else f"_epochs{args.epochs}")
+        "" if args.epochs == CONFIG["simclr"]["epochs"] else f"_epochs{args.epochs}") + (
+        "_noft" if args.skip_finetune else "")
     out = Path(args.out) if args.out else RESULTS / f"{default_name}.json"
     log(f"== ssl_simclr / torch / seed {args.seed} / {args.epochs} epochs / "
-        f"{args.threads} threads")
+        f"{args.threads} threads" + (" / no fine-tuning" if args.skip_finetune else ""))
     load_start = os.getloadavg()
     t0 = time.perf_counter()
-    body = run(args.seed, args.epochs)
+    body = run(args.seed, args.epochs, args.skip_finetune)
     wall = time.perf_counter() - t0
     cfg = copy.deepcopy(CONFIG)
     cfg["simclr"]["epochs"] = args.epochs
@@ -668,6 +694,7 @@ def main(argv=None):
         "seed": args.seed,
         "epochs": args.epochs,
         "test_accuracy": body.pop("test_accuracy"),
+        "skip_finetune": args.skip_finetune,
         "wall_seconds": wall,
         "versions": {"torch": torch.__version__, "numpy": np.__version__,
                      "python": sys.version.split()[0]},
@@ -681,7 +708,7 @@ def main(argv=None):
     }
     result.update(body)
     common.write_result(result, out, load_start, __file__, argv)
-    log(f"wrote {out}: " + json.dumps({k: round(v, 4) for k, v in
+    log(f"wrote {out}: " + json.dumps({k: None if v is None else round(v, 4) for k, v in
                                        result["test_accuracy"].items()})
         + f" train={result['train_seconds']:.0f}s eval={result['eval_seconds']:.0f}s "
         f"wall={wall:.0f}s")

@@ -6,6 +6,7 @@
 //! [`recipe`] (the TOML experiment description) and [`run`] (a recipe's run folder).
 
 pub mod augment;
+pub mod clip;
 pub mod contrastive;
 pub mod data;
 mod error;
@@ -18,6 +19,7 @@ pub mod plot;
 pub mod recipe;
 pub mod run;
 pub mod seq2seq;
+pub mod ssl;
 pub mod train;
 pub mod transfer;
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metric::Distance;
 use crate::model::{LayerConfig, SequentialConfig};
+use crate::ssl::{Pretext, PretextSpec};
 use crate::{Error, Result};
 
 fn one() -> f64 {
@@ -42,6 +43,18 @@ fn default_supcon_temperature() -> f64 {
 }
 fn default_monitor() -> usize {
     5000
+}
+fn default_text_units() -> usize {
+    128
+}
+fn default_clip_temperature() -> f64 {
+    0.07
+}
+fn default_patch() -> usize {
+    7
+}
+fn default_mask_ratio() -> f64 {
+    0.25
 }
 
 /// The loss of a metric-learning method.
@@ -180,6 +193,46 @@ pub enum MethodSection {
         #[serde(default = "default_monitor")]
         monitor_reference: usize,
     },
+    /// Rotation prediction (SPEC S3; Gidaris et al. 2018): every image of a batch at 0, 90, 180
+    /// and 270 degrees through the shared model, whose last layer has 4 units (one per quarter
+    /// turn); labels are not used for training.
+    Rotation {
+        /// The encoder is the first `encoder_layers` layers (the rest is the rotation head).
+        encoder_layers: usize,
+        /// Reference images of the kNN monitor (0: off).
+        #[serde(default = "default_monitor")]
+        monitor_reference: usize,
+    },
+    /// Masked-image imputation (SPEC S2; a context encoder with random blocks): cells of
+    /// `patch x patch` pixels are hidden (set to 0) with probability `mask_ratio`, and the model,
+    /// whose last layer has one unit per pixel, reconstructs them (squared error on the hidden
+    /// pixels); labels are not used for training.
+    MaskedImage {
+        /// The encoder is the first `encoder_layers` layers (the rest is the decoder).
+        encoder_layers: usize,
+        /// Side of a hidden cell, pixels.
+        #[serde(default = "default_patch")]
+        patch: usize,
+        /// Probability that a cell is hidden (at least one per image is).
+        #[serde(default = "default_mask_ratio")]
+        mask_ratio: f64,
+        /// Reference images of the kNN monitor (0: off).
+        #[serde(default = "default_monitor")]
+        monitor_reference: usize,
+    },
+    /// CLIP (SPEC S6; Radford et al. 2021): `[model]` is the image tower; a bag-of-embeddings
+    /// text tower (word frequencies, dense `text_units` ReLU, dense to `[model]`'s output width)
+    /// reads captions drawn from each image's class through templates and attribute words; the
+    /// symmetric cross-entropy over the batch's similarity matrix, with a learned temperature,
+    /// trains both. Measured by zero-shot accuracy with unseen prompt templates and retrieval.
+    Clip {
+        /// Hidden units of the text tower.
+        #[serde(default = "default_text_units")]
+        text_units: usize,
+        /// Starting temperature (the learned scale starts at its inverse).
+        #[serde(default = "default_clip_temperature")]
+        temperature: f64,
+    },
     /// Multitask learning (SPEC T3): the first `trunk` layers of `[model]` are shared, the rest
     /// of `[model]` is the main task's head (trained with `[training] loss`), and every
     /// `[[method.tasks]]` adds a head on the trunk; the loss is the weighted sum.
@@ -197,16 +250,17 @@ pub enum MethodSection {
 impl MethodSection {
     /// Checks that the values can work with a model of `model_layers` layers.
     pub fn validate(&self, model_layers: usize) -> Result<()> {
+        if let Some(spec) = self.pretext() {
+            return validate_pretext(&spec, model_layers);
+        }
         match self {
-            Self::Simclr {
+            Self::Simclr { .. }
+            | Self::SupCon { .. }
+            | Self::Rotation { .. }
+            | Self::MaskedImage { .. } => {}
+            Self::Clip {
+                text_units,
                 temperature,
-                encoder_layers,
-                ..
-            }
-            | Self::SupCon {
-                temperature,
-                encoder_layers,
-                ..
             } => {
                 if !(temperature.is_finite() && *temperature > 0.0) {
                     return Err(Error::invalid(
@@ -214,13 +268,8 @@ impl MethodSection {
                         format!("must be positive, got {temperature}"),
                     ));
                 }
-                if *encoder_layers == 0 || *encoder_layers > model_layers {
-                    return Err(Error::invalid(
-                        "method.encoder_layers",
-                        format!(
-                            "must be in 1..={model_layers} (the model's layers), got {encoder_layers}"
-                        ),
-                    ));
+                if *text_units == 0 {
+                    return Err(Error::invalid("method.text_units", "must be at least 1"));
                 }
             }
             Self::Multitask {
@@ -350,34 +399,99 @@ impl MethodSection {
         }
     }
 
-    /// For contrastive methods: the temperature, the encoder's layer count, the kNN monitor's
-    /// reference size, and whether labels define the positives.
-    pub fn contrastive(&self) -> Option<(f64, usize, usize, bool)> {
-        match *self {
+    /// For self-supervised methods: the objective, the encoder's layer count and the kNN
+    /// monitor's reference size.
+    pub fn pretext(&self) -> Option<PretextSpec> {
+        let (objective, encoder_layers, monitor_reference) = match *self {
             Self::Simclr {
                 temperature,
                 encoder_layers,
                 monitor_reference,
-            } => Some((temperature, encoder_layers, monitor_reference, false)),
+            } => (
+                Pretext::NtXent { temperature },
+                encoder_layers,
+                monitor_reference,
+            ),
             Self::SupCon {
                 temperature,
                 encoder_layers,
                 monitor_reference,
-            } => Some((temperature, encoder_layers, monitor_reference, true)),
-            _ => None,
-        }
+            } => (
+                Pretext::SupCon { temperature },
+                encoder_layers,
+                monitor_reference,
+            ),
+            Self::Rotation {
+                encoder_layers,
+                monitor_reference,
+            } => (Pretext::Rotation, encoder_layers, monitor_reference),
+            Self::MaskedImage {
+                encoder_layers,
+                patch,
+                mask_ratio,
+                monitor_reference,
+            } => (
+                Pretext::MaskedImage {
+                    patch,
+                    ratio: mask_ratio,
+                },
+                encoder_layers,
+                monitor_reference,
+            ),
+            _ => return None,
+        };
+        Some(PretextSpec {
+            objective,
+            encoder_layers,
+            monitor_reference,
+        })
     }
 
     /// True when the model's output is an embedding rather than the recipe's classes (no
     /// classifier is tested).
     pub fn trains_embedding(&self) -> bool {
-        self.balanced_batch().is_some() || self.contrastive().is_some()
+        self.balanced_batch().is_some()
+            || self.pretext().is_some()
+            || matches!(self, Self::Clip { .. })
     }
 
     /// How many `[augment]` views the method needs (`None`: one, or none).
     pub fn views(&self) -> usize {
-        if self.contrastive().is_some() { 2 } else { 1 }
+        self.pretext().map_or(1, |p| p.objective.views())
     }
+}
+
+/// Checks a self-supervised method's values against a model of `model_layers` layers.
+fn validate_pretext(spec: &PretextSpec, model_layers: usize) -> Result<()> {
+    match spec.objective {
+        Pretext::NtXent { temperature } | Pretext::SupCon { temperature }
+            if !(temperature.is_finite() && temperature > 0.0) =>
+        {
+            return Err(Error::invalid(
+                "method.temperature",
+                format!("must be positive, got {temperature}"),
+            ));
+        }
+        Pretext::MaskedImage { patch, ratio } if patch == 0 || !(ratio > 0.0 && ratio <= 1.0) => {
+            return Err(Error::invalid(
+                "method",
+                format!(
+                    "masked_image needs patch >= 1 and mask_ratio in (0, 1], got patch {patch}, mask_ratio {ratio}"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let encoder = spec.encoder_layers;
+    if encoder == 0 || encoder >= model_layers {
+        return Err(Error::invalid(
+            "method.encoder_layers",
+            format!(
+                "must be in 1..{model_layers}: the encoder is the first layers of [model] and at least one layer must remain as the head, got {encoder}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

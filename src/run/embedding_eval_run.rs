@@ -66,11 +66,11 @@ pub(crate) fn plan_embedding_eval(
         (None, Some(m)) if m.trains_embedding() => EmbeddingEvalSection::default(),
         _ => return Ok(None),
     };
-    // Contrastive runs: by default the encoder's output, not the projection head's.
+    // Self-supervised runs: by default the encoder's output, not the projection head's.
     if section.layers.is_none() {
         section.layers = method
-            .and_then(MethodSection::contrastive)
-            .map(|(_, encoder, _, _)| encoder);
+            .and_then(MethodSection::pretext)
+            .map(|p| p.encoder_layers);
     }
     labels_of(&data.train)?;
     let unseen = match section.unseen_classes.is_empty() {
@@ -350,6 +350,67 @@ shots = [1, 5]
         );
         let err = Recipe::parse(&one_view, "r").unwrap_err().to_string();
         assert!(err.contains("2 view(s)"), "{err}");
+    }
+
+    #[test]
+    fn rotation_and_masked_image_runs_learn_their_pretext_and_measure_the_encoder() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = [
+            ("rotation", "units = 4\nactivation = \"softmax\"", ""),
+            (
+                "masked_image",
+                "units = 64\nactivation = \"sigmoid\"",
+                "patch = 2\nmask_ratio = 0.3\n",
+            ),
+        ];
+        for (kind, head, extra) in jobs {
+            let method = format!(
+                "[method]\nkind = \"{kind}\"\nencoder_layers = 2\nmonitor_reference = 400\n{extra}"
+            );
+            let head = format!("[[model.layers]]\ntype = \"dense\"\n{head}");
+            let text = recipe(&head, &method, "").to_toml().replacen(
+                "validation_split = 0.0",
+                "validation_split = 0.2",
+                1,
+            );
+            let r = Recipe::parse(&text, kind).unwrap();
+            let (m, history) = run(&r, &dir.path().join(kind));
+            let loss = history.series("loss").unwrap();
+            assert!(loss[3] < loss[0], "{kind}: {loss:?}");
+            let monitor = history.series("val_knn_accuracy").unwrap();
+            assert!(
+                monitor.iter().all(|a| (0.5..=1.0).contains(a)),
+                "{monitor:?}"
+            );
+            assert_eq!(
+                get(&m, "embedding_dims"),
+                32.0,
+                "the encoder's output is measured"
+            );
+            assert!(get(&m, "seen_knn_accuracy") > 0.85, "{kind}: {m:?}");
+        }
+        // A rotation head of the wrong width stops at the first step with what to change.
+        let method = "[method]\nkind = \"rotation\"\nencoder_layers = 2\n";
+        let r = recipe(EMBED, method, "");
+        let opts = RunOptions {
+            data_dir: None,
+            out: dir.path().join("bad"),
+            resume: false,
+        };
+        let err = train_recipe(&r, &opts, &Device::flex(), &mut Silent)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("last layer of 4 units"), "{err}");
+        let bad = r
+            .to_toml()
+            .replace("encoder_layers = 2", "encoder_layers = 4");
+        let err = Recipe::parse(&bad, "r").unwrap_err().to_string();
+        assert!(err.contains("method.encoder_layers"), "{err}");
+        let masked = "[method]\nkind = \"masked_image\"\nencoder_layers = 2\nmask_ratio = 0.0\n";
+        let text = format!("{}\n{masked}", recipe(EMBED, "", "").to_toml());
+        let err = Recipe::parse(&text, "r").unwrap_err();
+        assert!(err.to_string().contains("mask_ratio"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A recipe's run folder: preparing data, training, evaluating and predicting, with every
 //! artefact (recipe, weights, history, metrics, plots) written into one folder.
 
+mod clip_run;
 mod embedding_eval_run;
 mod files;
 mod multitask_run;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::Device;
 
+use super::clip_run::{ClipParts, finish_clip, train_clip};
 use super::embedding_eval_run::{EmbeddingRun, evaluate_embedding, plan_embedding_eval};
 use super::files::{RunFiles, write_atomic};
 use super::multitask_run::{check_tasks, evaluate_tasks, save_heads, train_multitask};
@@ -19,8 +20,8 @@ use crate::plot::{plot_confusion, plot_curves};
 use crate::recipe::{AnyRecipe, MethodSection, Recipe};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
-    Checkpoint, ContrastiveSpec, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit,
-    evaluate, fit, fit_contrastive, fit_embedding, load_record, save_record,
+    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, evaluate, fit,
+    fit_embedding, fit_pretext, load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -139,14 +140,14 @@ pub fn train_recipe(
         .transfer
         .as_ref()
         .is_some_and(|t| t.train == TrainPart::None);
-    let (outcome, multi) = if evaluate_only {
+    let (outcome, extra) = if evaluate_only {
         // `[transfer] train = "none"`: the run's model as it is ("source only").
         let outcome = FitOutcome {
             model,
             history: History::default(),
             stopped_at: None,
         };
-        (outcome, None)
+        (outcome, MethodParts::None)
     } else {
         train_by_method(model, recipe, &data, &cfg, &train_device, observer)?
     };
@@ -169,10 +170,17 @@ pub fn train_recipe(
             regression: None,
         },
     };
-    if let (Some(m), Some(MethodSection::Multitask { tasks, .. })) = (&multi, &recipe.method) {
-        save_heads(m, tasks, &files)?;
-        test.metrics
-            .extend(evaluate_tasks(m, tasks, &data.test, device)?);
+    match (&extra, &recipe.method) {
+        (MethodParts::Heads(m), Some(MethodSection::Multitask { tasks, .. })) => {
+            save_heads(m, tasks, &files)?;
+            test.metrics
+                .extend(evaluate_tasks(m, tasks, &data.test, device)?);
+        }
+        (MethodParts::Clip(parts), _) => {
+            test.metrics
+                .extend(finish_clip(parts, &files, &data, device)?);
+        }
+        _ => {}
     }
     if let Some(plan) = &embedding_plan {
         let run = EmbeddingRun {
@@ -235,9 +243,18 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
     Ok(())
 }
 
+/// What a method trains besides the run's model.
+enum MethodParts {
+    None,
+    /// The extra heads of a multitask run.
+    Heads(MultiHead),
+    /// CLIP's text side.
+    Clip(ClipParts),
+}
+
 /// Trains `model` as the recipe's `[method]` says: supervised minibatches ([`fit`]), an
-/// embedding from class-balanced batches, or several tasks on a shared trunk (returned whole,
-/// for testing each task).
+/// embedding from class-balanced batches or a pretext task, several tasks on a shared trunk
+/// (with the extra heads), or CLIP's image tower (with the text side).
 fn train_by_method(
     model: Sequential,
     recipe: &Recipe,
@@ -245,12 +262,20 @@ fn train_by_method(
     cfg: &FitConfig,
     device: &Device,
     observer: &mut dyn Observer,
-) -> Result<(FitOutcome, Option<MultiHead>)> {
+) -> Result<(FitOutcome, MethodParts)> {
     match &recipe.method {
         None => Ok((
             fit(model, &data.train, data.val.as_ref(), cfg, device, observer)?,
-            None,
+            MethodParts::None,
         )),
+        Some(MethodSection::Clip {
+            text_units,
+            temperature,
+        }) => {
+            let tower = (*text_units, *temperature);
+            let (outcome, parts) = train_clip(model, tower, recipe, data, cfg, device, observer)?;
+            Ok((outcome, MethodParts::Clip(parts)))
+        }
         Some(MethodSection::Multitask {
             trunk,
             main_weight,
@@ -259,24 +284,17 @@ fn train_by_method(
             let shared = (*trunk, *main_weight, tasks.as_slice());
             let (outcome, multi) =
                 train_multitask(model, recipe, shared, &data.train, cfg, device, observer)?;
-            Ok((outcome, Some(multi)))
+            Ok((outcome, MethodParts::Heads(multi)))
         }
-        Some(method) => match method.contrastive() {
-            Some((temperature, encoder_layers, monitor_reference, supervised)) => {
-                let spec = ContrastiveSpec {
-                    temperature,
-                    encoder_layers,
-                    monitor_reference,
-                    supervised,
-                };
+        Some(method) => match method.pretext() {
+            Some(spec) => {
                 let val = data.val.as_ref();
-                let outcome =
-                    fit_contrastive(model, &data.train, val, &spec, cfg, device, observer)?;
-                Ok((outcome, None))
+                let outcome = fit_pretext(model, &data.train, val, &spec, cfg, device, observer)?;
+                Ok((outcome, MethodParts::None))
             }
             None => Ok((
                 fit_embedding(model, &data.train, method, cfg, device, observer)?,
-                None,
+                MethodParts::None,
             )),
         },
     }

@@ -38,7 +38,10 @@ impl StepLoss {
         Some(match *method {
             MethodSection::Multitask { .. }
             | MethodSection::Simclr { .. }
-            | MethodSection::SupCon { .. } => return None,
+            | MethodSection::SupCon { .. }
+            | MethodSection::Rotation { .. }
+            | MethodSection::MaskedImage { .. }
+            | MethodSection::Clip { .. } => return None,
             MethodSection::Metric {
                 loss,
                 miner,

@@ -2,7 +2,7 @@
 
 mod batch;
 mod checkpoint;
-mod contrastive_fit;
+mod clip_fit;
 mod early_stopping;
 mod embedding_fit;
 mod evaluate;
@@ -12,10 +12,11 @@ mod history;
 pub mod metrics;
 mod multitask_fit;
 mod observer;
+mod pretext_fit;
 
 pub use batch::{batch_inputs, batch_targets};
 pub use checkpoint::{Checkpoint, RunningTotals, TrainState, all_finite, load_record, save_record};
-pub use contrastive_fit::{ContrastiveSpec, fit_contrastive};
+pub use clip_fit::fit_clip;
 pub use early_stopping::{EarlyStoppingState, StopDecision};
 pub use embedding_fit::fit_embedding;
 pub use evaluate::{
@@ -26,3 +27,4 @@ pub use fit::{FitConfig, FitOutcome, check_fit, fit};
 pub use history::History;
 pub use multitask_fit::{TaskLabels, fit_multitask};
 pub use observer::{Observer, Silent};
+pub use pretext_fit::fit_pretext;

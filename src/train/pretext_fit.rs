@@ -1,13 +1,14 @@
-//! The training loop of contrastive methods (SimCLR, SupCon): every shuffled batch is drawn as
-//! two augmented views, the model's output for both goes to NT-Xent (or SupCon with the
-//! labels), and after each epoch a kNN monitor shows the encoder's features improving: 1-NN
-//! accuracy of the validation split against labelled training images (no test labels).
+//! The training loop of self-supervised methods (SimCLR, SupCon, rotation prediction,
+//! masked-image imputation): every shuffled batch is drawn through the `[augment]` views, the
+//! method's objective turns it into a loss, and after each epoch a kNN monitor shows the
+//! encoder's features improving: 1-NN accuracy of the validation split against labelled
+//! training images (no test labels).
 
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -17,57 +18,53 @@ use super::fit::{
 };
 use super::history::History;
 use super::observer::Observer;
-use crate::contrastive::{nt_xent, supervised_contrastive};
 use crate::data::{Dataset, Targets, shuffled_batches};
 use crate::model::Sequential;
+use crate::ssl::PretextSpec;
 use crate::train::metrics::ConfusionMatrix;
 use crate::transfer::knn_predict;
 use crate::{Error, Result};
 
-/// What a contrastive method needs besides the fit's settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ContrastiveSpec {
-    /// Softmax temperature of the loss.
-    pub temperature: f64,
-    /// Layers of the encoder (its output feeds the kNN monitor).
-    pub encoder_layers: usize,
-    /// Labelled training images the monitor compares against (0: no monitor).
-    pub monitor_reference: usize,
-    /// SupCon (positives share a label) instead of NT-Xent (positives share an image).
-    pub supervised: bool,
-}
-
-/// Trains `model` contrastively on `train` with the two pipelines of `cfg.views`; `val` (when
-/// given and labelled) is the kNN monitor's query set. `device` has autodiff.
-pub fn fit_contrastive(
+/// Trains `model` with the self-supervised objective of `spec` on `train`, drawing each batch
+/// through the pipelines of `cfg.views` (the raw images when there are none and the objective
+/// needs one view); `val` (when given and labelled) is the kNN monitor's query set. `device`
+/// has autodiff.
+pub fn fit_pretext(
     model: Sequential,
     train: &Dataset,
     val: Option<&Dataset>,
-    spec: &ContrastiveSpec,
+    spec: &PretextSpec,
     cfg: &FitConfig,
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
     check_augment(cfg, train)?;
-    let (Some(view1), Some(view2), &[c, h, w]) = (
-        cfg.views.first(),
-        cfg.views.get(1),
-        train.sample_shape.as_slice(),
-    ) else {
+    let objective = spec.objective;
+    let &[c, h, w] = train.sample_shape.as_slice() else {
         return Err(Error::invalid(
-            "augment",
-            "a contrastive method needs two [[augment.views]] of image data",
+            "data",
+            "self-supervised pre-training needs image data ([channels, height, width] samples)",
         ));
     };
-    let labels = match (&train.targets, spec.supervised) {
-        (Targets::Classes { labels, .. }, _) => Some(labels),
-        (_, false) => None,
-        (_, true) => {
+    let views = objective.views();
+    if cfg.views.len() != views && !(views == 1 && cfg.views.is_empty()) {
+        return Err(Error::invalid(
+            "augment",
+            format!(
+                "this method draws {views} view(s) of each image; [augment] lists {}",
+                cfg.views.len()
+            ),
+        ));
+    }
+    let labels = match &train.targets {
+        Targets::Classes { labels, .. } => Some(labels.as_slice()),
+        _ if objective.needs_labels() => {
             return Err(Error::invalid(
                 "method",
                 "supervised contrastive learning needs class labels",
             ));
         }
+        _ => None,
     };
     let t = &cfg.training;
     let steps = train.len().div_ceil(t.batch_size);
@@ -92,7 +89,7 @@ pub fn fit_contrastive(
         {
             let lr = schedule.lr(global_step);
             global_step += 1;
-            if idx.len() < 2 {
+            if idx.len() < 2 && views == 2 {
                 continue; // one image has no negatives
             }
             let mut values = Vec::with_capacity(idx.len() * c * h * w);
@@ -100,23 +97,32 @@ pub fn fit_contrastive(
                 values.extend_from_slice(train.sample(i));
             }
             let seed = cfg.seed ^ (global_step as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-            let mut both = view1.apply_batch(&values, [c, h, w], seed);
-            both.extend(view2.apply_batch(&values, [c, h, w], seed ^ 0x5851_F42D_4C95_7F2D));
-            let x =
-                Tensor::<2>::from_data(TensorData::new(both, [2 * idx.len(), c * h * w]), device);
-            let z = model.forward_logits(model.reshape_input(x)); // [2B, projection]
-            let loss = match labels {
-                Some(l) if spec.supervised => {
-                    let batch: Vec<u32> = idx.iter().chain(idx).map(|&i| l[i]).collect();
-                    supervised_contrastive(z, &batch, spec.temperature)?
+            let drawn = match cfg.views.as_slice() {
+                [] => values,
+                pipelines => {
+                    let mut drawn = Vec::with_capacity(pipelines.len() * values.len());
+                    for (v, view) in pipelines.iter().enumerate() {
+                        let view_seed = seed ^ (v as u64).wrapping_mul(0x5851_F42D_4C95_7F2D);
+                        drawn.extend(view.apply_batch(&values, [c, h, w], view_seed));
+                    }
+                    drawn
                 }
-                _ => nt_xent(z, spec.temperature)?,
             };
+            let batch_labels: Option<Vec<u32>> =
+                labels.map(|l| idx.iter().map(|&i| l[i]).collect());
+            let loss = objective.loss(
+                &model,
+                drawn,
+                batch_labels.as_deref(),
+                [c, h, w],
+                seed ^ 0x2545_F491_4F6C_DD1D,
+                device,
+            )?;
             let value = finite_loss(
                 &loss,
                 epoch,
                 step + 1,
-                "lower optimizer.lr or raise method.temperature",
+                "lower optimizer.lr (or raise method.temperature)",
             )?;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr_groups.at(lr), model, grads);
@@ -153,7 +159,7 @@ fn knn_monitor(
     model: &Sequential,
     train: &Dataset,
     val: Option<&Dataset>,
-    spec: &ContrastiveSpec,
+    spec: &PretextSpec,
     device: &Device,
 ) -> Option<f64> {
     let val = val.filter(|v| !v.is_empty())?;

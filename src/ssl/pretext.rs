@@ -1,0 +1,216 @@
+//! The objectives a self-supervised run trains its encoder with, one batch at a time. Each is a
+//! transform of the batch (views, quarter turns, hidden patches) and a loss on the model's
+//! output; the loop around them is `train::fit_pretext`.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use super::masking::hide_patches;
+use super::rotation::{ROTATIONS, rotation_batch};
+use crate::contrastive::{nt_xent, supervised_contrastive};
+use crate::losses::sparse_categorical_cross_entropy;
+use crate::model::Sequential;
+use crate::{Error, Result};
+
+/// A self-supervised objective.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pretext {
+    /// SimCLR: NT-Xent over two views of each image (S4).
+    NtXent {
+        /// Softmax temperature.
+        temperature: f64,
+    },
+    /// Supervised contrastive: every image of the same class is a positive (S5).
+    SupCon {
+        /// Softmax temperature.
+        temperature: f64,
+    },
+    /// Which of four quarter turns was applied (S3); the model ends in 4 units.
+    Rotation,
+    /// Reconstruct hidden `patch x patch` cells (a share `ratio` of them) from the rest (S2);
+    /// the model ends in one unit per pixel and is scored on the hidden pixels only.
+    MaskedImage {
+        /// Side of a hidden cell, pixels.
+        patch: usize,
+        /// Probability that a cell is hidden.
+        ratio: f64,
+    },
+}
+
+/// A pretext objective with the part of the model it trains for later use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PretextSpec {
+    /// The objective.
+    pub objective: Pretext,
+    /// The encoder is the model's first `encoder_layers` layers (the rest is a head that is
+    /// dropped afterwards); the kNN monitor and the run's measures use its output.
+    pub encoder_layers: usize,
+    /// Labelled training images the kNN monitor compares against (0: no monitor).
+    pub monitor_reference: usize,
+}
+
+impl Pretext {
+    /// Augmented views each image is drawn as.
+    pub fn views(&self) -> usize {
+        match self {
+            Self::NtXent { .. } | Self::SupCon { .. } => 2,
+            Self::Rotation | Self::MaskedImage { .. } => 1,
+        }
+    }
+
+    /// True when the objective needs class labels.
+    pub fn needs_labels(&self) -> bool {
+        matches!(self, Self::SupCon { .. })
+    }
+
+    /// The loss of one batch. `views` holds the batch's images (`[c, h, w]` each) drawn once
+    /// per view, view after view; `labels` are the images' classes (SupCon); `seed` draws the
+    /// hidden patches. `device` has autodiff.
+    pub fn loss(
+        &self,
+        model: &Sequential,
+        views: Vec<f32>,
+        labels: Option<&[u32]>,
+        shape: [usize; 3],
+        seed: u64,
+        device: &Device,
+    ) -> Result<Tensor<1>> {
+        let size = shape.iter().product::<usize>();
+        let batch = |values: Vec<f32>| {
+            let rows = values.len() / size;
+            model.reshape_input(Tensor::<2>::from_data(
+                TensorData::new(values, [rows, size]),
+                device,
+            ))
+        };
+        match *self {
+            Self::NtXent { temperature } => {
+                nt_xent(model.forward_logits(batch(views)), temperature)
+            }
+            Self::SupCon { temperature } => {
+                let labels = labels.ok_or_else(|| {
+                    Error::invalid(
+                        "method",
+                        "supervised contrastive learning needs class labels",
+                    )
+                })?;
+                let both: Vec<u32> = labels.iter().chain(labels).copied().collect();
+                supervised_contrastive(model.forward_logits(batch(views)), &both, temperature)
+            }
+            Self::Rotation => {
+                let (values, turns) = rotation_batch(&views, shape)?;
+                let logits = model.forward_logits(batch(values));
+                let units = logits.dims()[1];
+                if units != ROTATIONS {
+                    return Err(Error::invalid(
+                        "model.layers",
+                        format!(
+                            "rotation prediction needs a last layer of {ROTATIONS} units (one per quarter turn), got {units}"
+                        ),
+                    ));
+                }
+                let n = turns.len();
+                let targets = Tensor::<1, Int>::from_data(
+                    TensorData::new(turns, [n]).convert::<i64>(),
+                    device,
+                );
+                Ok(sparse_categorical_cross_entropy(logits, targets))
+            }
+            Self::MaskedImage { patch, ratio } => {
+                let rows = views.len() / size;
+                let mask = hide_patches(&views, shape, patch, ratio, 0.0, seed);
+                let out = model.forward(batch(mask.masked));
+                let units = out.dims()[1];
+                if units != size {
+                    return Err(Error::invalid(
+                        "model.layers",
+                        format!(
+                            "masked-image reconstruction needs a last layer of {size} units (one per input value), got {units}"
+                        ),
+                    ));
+                }
+                let hidden_count = mask.hidden.iter().sum::<f32>().max(1.0);
+                let target = Tensor::<2>::from_data(TensorData::new(views, [rows, size]), device);
+                let hidden =
+                    Tensor::<2>::from_data(TensorData::new(mask.hidden, [rows, size]), device);
+                let err = (out - target).powf_scalar(2.0) * hidden;
+                Ok(err.sum().div_scalar(hidden_count))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SequentialConfig;
+
+    fn model(units: usize, activation: &str, init: &str, device: &Device) -> Sequential {
+        let text = format!(
+            "[[layers]]\ntype = \"flatten\"\n[[layers]]\ntype = \"dense\"\nunits = {units}\nactivation = \"{activation}\"\ninit = \"{init}\""
+        );
+        let cfg: SequentialConfig = toml::from_str(&text).unwrap();
+        cfg.build(&[1, 4, 4], device).unwrap()
+    }
+
+    #[test]
+    fn rotation_scores_four_turns_and_rejects_other_heads() {
+        let device = Device::flex().autodiff();
+        let views: Vec<f32> = (0..3 * 16).map(|v| (v % 7) as f32 / 7.0).collect();
+        let loss = Pretext::Rotation
+            .loss(
+                &model(4, "softmax", "glorot_uniform", &device),
+                views.clone(),
+                None,
+                [1, 4, 4],
+                1,
+                &device,
+            )
+            .unwrap();
+        let v = loss.into_scalar::<f32>();
+        assert!(v.is_finite() && v > 0.0, "{v}");
+        let err = Pretext::Rotation
+            .loss(
+                &model(10, "softmax", "glorot_uniform", &device),
+                views,
+                None,
+                [1, 4, 4],
+                1,
+                &device,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("4 units"), "{err}");
+    }
+
+    #[test]
+    fn masked_image_scores_only_the_hidden_pixels() {
+        let device = Device::flex().autodiff();
+        // A sigmoid head whose output is 0.5 everywhere: the error on a hidden pixel of value
+        // v is (0.5 - v)^2; images of all-0.5 give zero loss whatever is hidden.
+        let m = model(16, "sigmoid", "zeros", &device);
+        let flat = Pretext::MaskedImage {
+            patch: 2,
+            ratio: 0.5,
+        };
+        let loss = flat
+            .loss(&m, vec![0.5; 2 * 16], None, [1, 4, 4], 3, &device)
+            .unwrap();
+        assert!(loss.into_scalar::<f32>().abs() < 1e-7);
+        let loss = flat
+            .loss(&m, vec![1.0; 2 * 16], None, [1, 4, 4], 3, &device)
+            .unwrap();
+        assert!((loss.into_scalar::<f32>() - 0.25).abs() < 1e-6);
+        let err = flat
+            .loss(
+                &model(4, "sigmoid", "glorot_uniform", &device),
+                vec![0.0; 16],
+                None,
+                [1, 4, 4],
+                3,
+                &device,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("16 units"), "{err}");
+    }
+}
