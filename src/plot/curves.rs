@@ -9,7 +9,7 @@ use crate::Result;
 use crate::train::History;
 
 /// Series that are not metrics and get no panel.
-const SKIPPED: [&str; 2] = ["lr", "seconds"];
+const SKIPPED: [&str; 3] = ["lr", "seconds", "augment_seconds"];
 
 /// Panel size in pixels.
 const PANEL: (u32, u32) = (520, 380);
@@ -17,7 +17,7 @@ const PANEL: (u32, u32) = (520, 380);
 /// Plots `history` to the PNG `path`: one panel per metric family, `loss` first.
 ///
 /// A family is a metric `m` and its validation twin `val_m`, drawn in two colours
-/// with a legend; `lr` and `seconds` are not plotted.
+/// with a legend; `lr` and the timings are not plotted.
 pub fn plot_curves(history: &History, path: &Path) -> Result<()> {
     let families = families(history.names());
     if history.is_empty() || families.is_empty() {

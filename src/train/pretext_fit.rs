@@ -18,6 +18,7 @@ use super::fit::{
 };
 use super::history::History;
 use super::observer::Observer;
+use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets, shuffled_batches};
 use crate::model::Sequential;
 use crate::ssl::PretextSpec;
@@ -83,6 +84,7 @@ pub fn fit_pretext(
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(cfg.seed, epoch));
         observer.on_epoch_begin(epoch, 0);
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+        let mut augment_seconds = 0.0f64;
         for (step, idx) in shuffled_batches(train.len(), t.batch_size, t.shuffle, &mut rng)
             .iter()
             .enumerate()
@@ -97,17 +99,9 @@ pub fn fit_pretext(
                 values.extend_from_slice(train.sample(i));
             }
             let seed = cfg.seed ^ (global_step as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-            let drawn = match cfg.views.as_slice() {
-                [] => values,
-                pipelines => {
-                    let mut drawn = Vec::with_capacity(pipelines.len() * values.len());
-                    for (v, view) in pipelines.iter().enumerate() {
-                        let view_seed = seed ^ (v as u64).wrapping_mul(0x5851_F42D_4C95_7F2D);
-                        drawn.extend(view.apply_batch(&values, [c, h, w], view_seed));
-                    }
-                    drawn
-                }
-            };
+            let augment_started = Instant::now();
+            let drawn = draw_views(&cfg.views, values, [c, h, w], seed);
+            augment_seconds += augment_started.elapsed().as_secs_f64();
             let batch_labels: Option<Vec<u32>> =
                 labels.map(|l| idx.iter().map(|&i| l[i]).collect());
             let loss = objective.loss(
@@ -141,6 +135,8 @@ pub fn fit_pretext(
         if let Some(acc) = knn_monitor(&model, train, val, spec, device) {
             logs.push(("val_knn_accuracy", acc));
         }
+        // The share of the epoch spent drawing augmented views (issue 7 asks for it).
+        logs.push(("augment_seconds", augment_seconds));
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
     }
@@ -150,6 +146,20 @@ pub fn fit_pretext(
         history,
         stopped_at: None,
     })
+}
+
+/// The batch `values` drawn through each pipeline, view after view (each view seeded apart);
+/// the batch itself when there is no pipeline.
+fn draw_views(pipelines: &[Pipeline], values: Vec<f32>, shape: [usize; 3], seed: u64) -> Vec<f32> {
+    if pipelines.is_empty() {
+        return values;
+    }
+    let mut drawn = Vec::with_capacity(pipelines.len() * values.len());
+    for (v, view) in pipelines.iter().enumerate() {
+        let view_seed = seed ^ (v as u64).wrapping_mul(0x5851_F42D_4C95_7F2D);
+        drawn.extend(view.apply_batch(&values, shape, view_seed));
+    }
+    drawn
 }
 
 /// 1-NN accuracy of the encoder's features: the validation images against the first
