@@ -2,6 +2,7 @@
 # manabi's side of the self-supervised experiments (issue 7):
 #   bench/manabi_ssl.sh 1 2 3            # every pre-training and probe, seeds 1-3
 #   JOBS="rotation masked" bench/manabi_ssl.sh 1
+#   JOBS="fewlabels" bench/manabi_ssl.sh 1 2 3   # after simclr: fine-tune vs scratch on 1% / 10%
 # For each seed and each pre-training recipe of recipes/ssl/ (simclr, rotation, masked): the
 # pre-training run, then the linear probe and 1-NN of its conv encoder (800 features); plus the
 # random-init encoder's probes as baseline. Runs go to bench/results/manabi_runs/ssl/; a summary
@@ -30,6 +31,15 @@ train() { # run-name recipe [--set ...]
 }
 for seed in "${SEEDS[@]}"; do
   for job in "${PRETRAIN[@]}"; do
+    if [ "$job" = fewlabels ]; then
+      init="transfer.init_from=\"$OUT/simclr_seed$seed\""
+      for pct in 1 10; do
+        subset=(--set "seed=$seed" --set "data.subset_seed=$seed")
+        train "finetune_${pct}pct_seed$seed" "finetune_${pct}pct" "${subset[@]}" --set "$init"
+        train "scratch_${pct}pct_seed$seed" "scratch_${pct}pct" "${subset[@]}"
+      done
+      continue
+    fi
     if [ "$job" = random ]; then
       train "random_linear_conv_seed$seed" random_linear_probe_conv --set "seed=$seed"
       train "random_knn_conv_seed$seed" random_knn_probe_conv --set "seed=$seed"
