@@ -2,7 +2,9 @@
 //! public image-caption set here, so each image's caption is drawn from its class through
 //! templates and attribute words ("a photo of a sneaker", "a sports shoe, a type of footwear",
 //! "the handwritten digit seven"). Zero-shot evaluation uses template sets never used in
-//! training (seed 003's prompt engineering).
+//! training (seed 003's prompt engineering). The text tower knows only the words of the training
+//! captions: a held-out template's new words are dropped, so what a held-out prompt adds over
+//! the bare class words is its known words in a new combination.
 
 use rand::Rng;
 

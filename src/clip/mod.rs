@@ -14,4 +14,6 @@ pub use captions::{ClassWords, TRAIN_TEMPLATES, ZERO_SHOT_TEMPLATES, class_words
 pub use loss::{MAX_SCALE, clip_logits, clip_loss};
 pub use model::{Clip, text_tower};
 pub use vocabulary::Vocabulary;
-pub use zero_shot::{CaptionSource, class_embeddings, retrieval_recall, zero_shot_accuracy};
+pub use zero_shot::{
+    CaptionSource, class_embeddings, recall_at_k, retrieval_recall, zero_shot_accuracy,
+};

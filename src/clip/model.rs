@@ -4,7 +4,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::loss::{clip_logits, clip_loss};
+use super::loss::{MAX_SCALE, clip_logits, clip_loss};
 use crate::Result;
 use crate::model::{ActivationKind, LayerConfig, Sequential, SequentialConfig};
 
@@ -20,7 +20,7 @@ pub struct Clip {
     pub log_scale: Param<Tensor<1>>,
 }
 
-/// The text tower's layers for a vocabulary of `vocab` words and embeddings of `dims`.
+/// The text tower's layers: `text_units` hidden ReLU units, then embeddings of `dims`.
 pub fn text_tower(text_units: usize, dims: usize) -> SequentialConfig {
     let dense = |units, activation| LayerConfig::Dense {
         units,
@@ -85,7 +85,45 @@ impl Clip {
 
     /// The current similarity scale (inverse temperature).
     pub fn scale(&self) -> f64 {
-        let s = self.log_scale.val().into_scalar::<f32>() as f64;
-        s.min(super::loss::MAX_SCALE.ln()).exp()
+        (self.log_scale.val().into_scalar::<f32>() as f64).exp()
+    }
+
+    /// Keeps the scale in `[1, MAX_SCALE]` by clipping the parameter itself (after an optimiser
+    /// step, as CLIP does), so the loss's gradient on it never vanishes.
+    pub fn clip_scale(mut self) -> Self {
+        let max = MAX_SCALE.ln() as f32;
+        self.log_scale = self
+            .log_scale
+            .map(|t| t.clamp(0.0, max).detach().require_grad());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SequentialConfig;
+
+    #[test]
+    fn the_scale_is_clipped_as_a_parameter_and_keeps_learning() {
+        let device = Device::flex().autodiff();
+        let text = "[[layers]]\ntype = \"dense\"\nunits = 3";
+        let image: SequentialConfig = toml::from_str(text).unwrap();
+        let image = image.build(&[4], &device).unwrap();
+        // Starts at 1/0.001 = 1000: clipped to 100, and the gradient still reaches it.
+        let clip = Clip::new(image, 3, 5, 4, 0.001, &device)
+            .unwrap()
+            .clip_scale();
+        assert!((clip.scale() - MAX_SCALE).abs() < 1e-3, "{}", clip.scale());
+        let x = Tensor::<2>::from_data(
+            TensorData::new((0..12).map(|v| v as f32).collect(), [3, 4]),
+            &device,
+        );
+        let bags = Tensor::<2>::from_data(
+            TensorData::new((0..15).map(|v| (v % 4) as f32).collect(), [3, 5]),
+            &device,
+        );
+        let grads = clip.loss(x, bags).unwrap().backward();
+        assert!(clip.log_scale.grad(&grads).is_some());
     }
 }

@@ -75,6 +75,19 @@ impl WeightAverage {
         })
     }
 
+    /// An average that already holds `snapshots` snapshots whose average is `averaged`'s
+    /// weights (a resumed run).
+    pub fn resume<M: Module>(averaging: Averaging, averaged: &M, snapshots: usize) -> Result<Self> {
+        let mut avg = Self::new(averaging)?;
+        if snapshots > 0 {
+            let mut now = Collect(Vec::new());
+            averaged.visit(&mut now);
+            avg.params = now.0;
+            avg.snapshots = snapshots;
+        }
+        Ok(avg)
+    }
+
     /// Snapshots taken so far.
     pub fn snapshots(&self) -> usize {
         self.snapshots

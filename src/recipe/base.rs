@@ -98,6 +98,18 @@ impl Recipe {
         }
         if let Some(m) = &self.method {
             m.validate(self.model.layers.len())?;
+            if m.contrasts_pairs() && self.training.batch_size < 2 {
+                return Err(Error::invalid(
+                    "training.batch_size",
+                    "a contrastive method needs negatives: every batch must hold at least 2 images",
+                ));
+            }
+            if self.training.average.is_some() {
+                return Err(Error::invalid(
+                    "training.average",
+                    "weight averaging works with the supervised loop only so far; drop it from this [method] recipe",
+                ));
+            }
             if self.training.early_stopping.is_some()
                 || matches!(
                     self.schedule,
@@ -270,6 +282,34 @@ mod tests {
         let bad = base.replace("units = 64", "unitz = 64");
         let err = Recipe::parse(&bad, "bad.toml").unwrap_err().to_string();
         assert!(err.contains("unitz"), "{err}");
+    }
+
+    #[test]
+    fn weight_averages_and_contrastive_batches_are_checked() {
+        let r = Recipe::default_recipe();
+        let epochs = r.training.epochs;
+        let set = |v: &str| r.with_overrides(&[format!("training.average={v}")]);
+        assert!(set("{kind=\"ema\", decay=0.99}").is_ok());
+        assert!(set(&format!("{{kind=\"swa\", start_epoch={epochs}}}")).is_ok());
+        let err = set("{kind=\"ema\", decay=1.0}").unwrap_err().to_string();
+        assert!(err.contains("training.average.decay"), "{err}");
+        let err = set(&format!("{{kind=\"swa\", start_epoch={}}}", epochs + 1));
+        assert!(err.unwrap_err().to_string().contains("start_epoch"));
+        let err = set("{kind=\"polyak\"}").unwrap_err().to_string();
+        assert!(err.contains("polyak"), "{err}");
+
+        let simclr = format!(
+            "{}\n[method]\nkind = \"clip\"\n",
+            r.to_toml().replace("batch_size = 32", "batch_size = 1")
+        );
+        let err = Recipe::parse(&simclr, "r").unwrap_err().to_string();
+        assert!(err.contains("training.batch_size"), "{err}");
+        let averaged = format!(
+            "{}\n[method]\nkind = \"clip\"\n",
+            set("{kind=\"ema\", decay=0.9}").unwrap().to_toml()
+        );
+        let err = Recipe::parse(&averaged, "r").unwrap_err().to_string();
+        assert!(err.contains("training.average"), "{err}");
     }
 
     #[test]

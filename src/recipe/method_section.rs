@@ -213,7 +213,7 @@ pub enum MethodSection {
         /// Side of a hidden cell, pixels.
         #[serde(default = "default_patch")]
         patch: usize,
-        /// Probability that a cell is hidden (at least one per image is).
+        /// Probability that a cell is hidden, in (0, 1) (at least one per image is).
         #[serde(default = "default_mask_ratio")]
         mask_ratio: f64,
         /// Reference images of the kNN monitor (0: off).
@@ -262,10 +262,14 @@ impl MethodSection {
                 text_units,
                 temperature,
             } => {
-                if !(temperature.is_finite() && *temperature > 0.0) {
+                let lowest = 1.0 / crate::clip::MAX_SCALE;
+                if !(lowest..=1.0).contains(temperature) {
                     return Err(Error::invalid(
                         "method.temperature",
-                        format!("must be positive, got {temperature}"),
+                        format!(
+                            "must be in [{lowest}, 1] (the learned scale stays in [1, {}]), got {temperature}",
+                            crate::clip::MAX_SCALE
+                        ),
                     ));
                 }
                 if *text_units == 0 {
@@ -455,7 +459,13 @@ impl MethodSection {
             || matches!(self, Self::Clip { .. })
     }
 
-    /// How many `[augment]` views the method needs (`None`: one, or none).
+    /// True for methods whose loss contrasts the images of a batch with each other (SimCLR,
+    /// SupCon, CLIP): a batch needs at least two.
+    pub fn contrasts_pairs(&self) -> bool {
+        matches!(self, Self::Clip { .. }) || self.views() == 2
+    }
+
+    /// How many `[augment]` views the method draws of each image (1 allows none).
     pub fn views(&self) -> usize {
         self.pretext().map_or(1, |p| p.objective.views())
     }
@@ -472,11 +482,11 @@ fn validate_pretext(spec: &PretextSpec, model_layers: usize) -> Result<()> {
                 format!("must be positive, got {temperature}"),
             ));
         }
-        Pretext::MaskedImage { patch, ratio } if patch == 0 || !(ratio > 0.0 && ratio <= 1.0) => {
+        Pretext::MaskedImage { patch, ratio } if patch == 0 || !(ratio > 0.0 && ratio < 1.0) => {
             return Err(Error::invalid(
                 "method",
                 format!(
-                    "masked_image needs patch >= 1 and mask_ratio in (0, 1], got patch {patch}, mask_ratio {ratio}"
+                    "masked_image needs patch >= 1 and mask_ratio in (0, 1), got patch {patch}, mask_ratio {ratio}"
                 ),
             ));
         }

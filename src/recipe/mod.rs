@@ -21,5 +21,5 @@ pub use embedding_eval_section::EmbeddingEvalSection;
 pub use method_section::{AuxTask, MethodSection, MetricLoss, MinerKind};
 pub use seq2seq_recipe::Seq2SeqRecipe;
 pub use text_section::TextSection;
-pub use training_section::{EarlyStoppingConfig, MonitorMode, TrainingSection};
+pub use training_section::{AverageConfig, EarlyStoppingConfig, MonitorMode, TrainingSection};
 pub use transfer_section::{HeadKind, TrainPart, TransferSection};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::losses::LossConfig;
-use crate::optim::GradClip;
+use crate::optim::{Averaging, GradClip};
 use crate::{Error, Result};
 
 fn yes() -> bool {
@@ -74,6 +74,34 @@ impl EarlyStoppingConfig {
     }
 }
 
+/// `[training] average`: keep an average of the weights, validate with it and return it as the
+/// trained model (SPEC SS10).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AverageConfig {
+    /// Exponential moving average, updated after every step: `avg <- decay avg + (1 - decay) w`.
+    Ema {
+        /// Weight of the average, in `[0, 1)` (e.g. 0.999).
+        decay: f64,
+    },
+    /// Stochastic weight averaging: the mean of the weights at the end of every epoch from
+    /// `start_epoch` on (BatchNorm statistics are the last epoch's, not recomputed).
+    Swa {
+        /// The first epoch whose weights enter the mean (1-based).
+        start_epoch: usize,
+    },
+}
+
+impl AverageConfig {
+    /// The averaging rule.
+    pub fn averaging(&self) -> Averaging {
+        match *self {
+            Self::Ema { decay } => Averaging::Ema { decay },
+            Self::Swa { .. } => Averaging::Mean,
+        }
+    }
+}
+
 /// `[training]`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +125,9 @@ pub struct TrainingSection {
     /// loses at most N steps.
     #[serde(default)]
     pub checkpoint_steps: usize,
+    /// Weight averaging: `{ kind = "ema", decay = 0.999 }` or `{ kind = "swa", start_epoch = 8 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average: Option<AverageConfig>,
 }
 
 impl TrainingSection {
@@ -110,6 +141,26 @@ impl TrainingSection {
         }
         if let Some(clip) = &self.clip {
             clip.validate()?;
+        }
+        match self.average {
+            Some(AverageConfig::Ema { decay }) if !(0.0..1.0).contains(&decay) => {
+                return Err(Error::invalid(
+                    "training.average.decay",
+                    format!("must be in [0, 1), got {decay}"),
+                ));
+            }
+            Some(AverageConfig::Swa { start_epoch })
+                if !(1..=self.epochs).contains(&start_epoch) =>
+            {
+                return Err(Error::invalid(
+                    "training.average.start_epoch",
+                    format!(
+                        "must be in 1..={} (the epochs), got {start_epoch}",
+                        self.epochs
+                    ),
+                ));
+            }
+            _ => {}
         }
         Ok(())
     }

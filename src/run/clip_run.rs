@@ -95,6 +95,7 @@ pub(crate) fn finish_clip(
     parts: &ClipParts,
     files: &RunFiles,
     data: &PreparedData,
+    seed: u64,
     device: &Device,
 ) -> Result<Vec<(String, f64)>> {
     let clip = parts.clip.clone().valid();
@@ -125,7 +126,7 @@ pub(crate) fn finish_clip(
         &data.test,
         &source,
         &held_out,
-        RETRIEVAL_IMAGES,
+        (RETRIEVAL_IMAGES, seed),
         &[1, 5],
         device,
     )?;

@@ -389,7 +389,7 @@ shots = [1, 5]
             );
             assert!(get(&m, "seen_knn_accuracy") > 0.85, "{kind}: {m:?}");
         }
-        // A rotation head of the wrong width stops at the first step with what to change.
+        // A rotation head of the wrong width stops before the run folder, saying what to change.
         let method = "[method]\nkind = \"rotation\"\nencoder_layers = 2\n";
         let r = recipe(EMBED, method, "");
         let opts = RunOptions {
@@ -402,6 +402,7 @@ shots = [1, 5]
             .unwrap()
             .to_string();
         assert!(err.contains("last layer of 4 units"), "{err}");
+        assert!(!dir.path().join("bad").exists());
         let bad = r
             .to_toml()
             .replace("encoder_layers = 2", "encoder_layers = 4");

@@ -178,7 +178,7 @@ pub fn train_recipe(
         }
         (MethodParts::Clip(parts), _) => {
             test.metrics
-                .extend(finish_clip(parts, &files, &data, device)?);
+                .extend(finish_clip(parts, &files, &data, recipe.seed, device)?);
         }
         _ => {}
     }
@@ -233,6 +233,27 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
     }
     if let Some(augment) = &recipe.augment {
         augment.check_shape(&data.train.sample_shape)?;
+    }
+    if let Some(spec) = method.and_then(MethodSection::pretext) {
+        let shapes = recipe.model.check(&data.train.sample_shape)?;
+        let units = shapes.last().map_or(0, |s| s.iter().product());
+        spec.objective.check(&data.train.sample_shape, units)?;
+    }
+    let classes = data.train.num_classes().unwrap_or(0);
+    let needs_classes = match method {
+        Some(MethodSection::Clip { .. }) => Some("CLIP draws each image's caption from its class"),
+        Some(m) if m.pretext().is_some_and(|p| p.objective.needs_labels()) => {
+            Some("supervised contrastive learning takes its positives from the classes")
+        }
+        _ => None,
+    };
+    if let Some(why) = needs_classes
+        && classes < 2
+    {
+        return Err(Error::invalid(
+            "data",
+            format!("{why}: the data needs class labels of at least two classes"),
+        ));
     }
     if method.is_some() && resume {
         return Err(Error::invalid(

@@ -17,6 +17,10 @@ pub struct PatchMask {
 /// Hides each `patch x patch` cell of the grid over every image of `batch` (`[c, h, w]` each)
 /// with probability `ratio`, all channels together, at least one cell per image; cells at the
 /// right and bottom edges may be smaller. Seeded: the same `seed` hides the same cells.
+///
+/// # Panics
+/// When `patch` is 0, the image is empty or `ratio` is outside `[0, 1]` (recipes are checked
+/// before training).
 pub fn hide_patches(
     batch: &[f32],
     [c, h, w]: [usize; 3],
@@ -25,6 +29,10 @@ pub fn hide_patches(
     fill: f32,
     seed: u64,
 ) -> PatchMask {
+    assert!(
+        patch > 0 && h * w > 0 && (0.0..=1.0).contains(&ratio),
+        "hide_patches needs patch >= 1, a non-empty image and a ratio in [0, 1]"
+    );
     let (rows, cols) = (h.div_ceil(patch), w.div_ceil(patch));
     let cells = rows * cols;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

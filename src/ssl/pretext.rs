@@ -57,6 +57,45 @@ impl Pretext {
         }
     }
 
+    /// Checks, before training, that the objective fits images of `sample_shape` and a model
+    /// whose output has `units` values.
+    pub fn check(&self, sample_shape: &[usize], units: usize) -> Result<()> {
+        let &[c, h, w] = sample_shape else {
+            return Err(Error::invalid(
+                "data",
+                format!(
+                    "self-supervised pre-training needs images [channels, height, width]; the samples have shape {sample_shape:?}"
+                ),
+            ));
+        };
+        match *self {
+            Self::Rotation if h != w => Err(Error::invalid(
+                "method",
+                format!("rotation prediction needs square images, got {h}x{w}"),
+            )),
+            Self::Rotation if units != ROTATIONS => Err(Error::invalid(
+                "model.layers",
+                format!(
+                    "rotation prediction needs a last layer of {ROTATIONS} units (one per quarter turn), got {units}"
+                ),
+            )),
+            Self::MaskedImage { .. } if units != c * h * w => Err(Error::invalid(
+                "model.layers",
+                format!(
+                    "masked-image reconstruction needs a last layer of {} units (one per input value), got {units}",
+                    c * h * w
+                ),
+            )),
+            Self::MaskedImage { patch, .. } if patch >= h.min(w) => Err(Error::invalid(
+                "method.patch",
+                format!(
+                    "must be smaller than the {h}x{w} images (a {patch}x{patch} cell would hide all of them), got {patch}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// True when the objective needs class labels.
     pub fn needs_labels(&self) -> bool {
         matches!(self, Self::SupCon { .. })
@@ -185,22 +224,35 @@ mod tests {
     #[test]
     fn masked_image_scores_only_the_hidden_pixels() {
         let device = Device::flex().autodiff();
-        // A sigmoid head whose output is 0.5 everywhere: the error on a hidden pixel of value
-        // v is (0.5 - v)^2; images of all-0.5 give zero loss whatever is hidden.
+        // A sigmoid head of zero weights outputs 0.5 everywhere, so the loss is the mean of
+        // (0.5 - v)^2 over the hidden pixels only, which differs from the mean over all pixels.
         let m = model(16, "sigmoid", "zeros", &device);
-        let flat = Pretext::MaskedImage {
+        let objective = Pretext::MaskedImage {
             patch: 2,
             ratio: 0.5,
         };
-        let loss = flat
-            .loss(&m, vec![0.5; 2 * 16], None, [1, 4, 4], 3, &device)
-            .unwrap();
-        assert!(loss.into_scalar::<f32>().abs() < 1e-7);
-        let loss = flat
-            .loss(&m, vec![1.0; 2 * 16], None, [1, 4, 4], 3, &device)
-            .unwrap();
-        assert!((loss.into_scalar::<f32>() - 0.25).abs() < 1e-6);
-        let err = flat
+        let views: Vec<f32> = (0..2 * 16).map(|v| (v % 5) as f32 / 4.0).collect();
+        let loss = objective
+            .loss(&m, views.clone(), None, [1, 4, 4], 3, &device)
+            .unwrap()
+            .into_scalar::<f32>();
+        let mask = super::super::hide_patches(&views, [1, 4, 4], 2, 0.5, 0.0, 3);
+        let (mut sum, mut count) = (0.0f32, 0.0f32);
+        for (v, h) in views.iter().zip(&mask.hidden) {
+            sum += h * (0.5 - v).powi(2);
+            count += h;
+        }
+        assert!(
+            (loss - sum / count).abs() < 1e-6,
+            "{loss} vs {}",
+            sum / count
+        );
+        let everywhere = views.iter().map(|v| (0.5 - v).powi(2)).sum::<f32>() / 32.0;
+        assert!(
+            (loss - everywhere).abs() > 1e-4,
+            "the draw must tell the two apart"
+        );
+        let err = objective
             .loss(
                 &model(4, "sigmoid", "glorot_uniform", &device),
                 vec![0.0; 16],
@@ -212,5 +264,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("16 units"), "{err}");
+        // Before training: the same checks, and a cell as large as the image.
+        assert!(objective.check(&[1, 4, 4], 16).is_ok());
+        assert!(
+            objective
+                .check(&[1, 4, 4], 4)
+                .unwrap_err()
+                .to_string()
+                .contains("16 units")
+        );
+        let whole = Pretext::MaskedImage {
+            patch: 4,
+            ratio: 0.5,
+        };
+        assert!(
+            whole
+                .check(&[1, 4, 4], 16)
+                .unwrap_err()
+                .to_string()
+                .contains("method.patch")
+        );
+        let err = Pretext::Rotation
+            .check(&[1, 4, 5], 4)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("square"), "{err}");
+        assert!(
+            Pretext::Rotation
+                .check(&[16], 4)
+                .unwrap_err()
+                .to_string()
+                .contains("images")
+        );
     }
 }

@@ -6,9 +6,17 @@ use crate::{Error, Result};
 /// The rotations the model tells apart, in label order.
 pub const ROTATIONS: usize = 4;
 
-/// `image` (`[c, h, w]`, `h == w`) turned `quarter_turns` times by 90 degrees counter-clockwise.
+/// `image` (`[c, h, w]`) turned `quarter_turns` times by 90 degrees counter-clockwise.
+///
+/// # Panics
+/// When the image is not square or `image` does not hold `c * h * w` values
+/// ([`rotation_batch`] returns an error instead).
 pub fn rotate90(image: &[f32], [c, h, w]: [usize; 3], quarter_turns: usize) -> Vec<f32> {
-    debug_assert_eq!(h, w, "quarter turns keep the shape only for square images");
+    assert!(
+        h == w && image.len() == c * h * w,
+        "rotate90 needs one square image, got {c}x{h}x{w} for {} values",
+        image.len()
+    );
     let n = h;
     let mut out = vec![0.0; image.len()];
     for k in 0..c {

@@ -58,6 +58,9 @@ pub struct TrainState {
     /// Epoch at which early stopping ended training (a resumed run does not train on).
     #[serde(default)]
     pub stopped_at: Option<usize>,
+    /// Snapshots in the weight average (`[training] average`; its weights are `average.bpk`).
+    #[serde(default)]
+    pub average_snapshots: usize,
 }
 
 /// A checkpoint folder inside a run folder.
@@ -70,6 +73,7 @@ const MODEL: &str = "model.bpk";
 const OPTIM: &str = "optimizer.bpk";
 const STATE: &str = "state.json";
 const BEST: &str = "best.bpk";
+const AVERAGE: &str = "average.bpk";
 
 impl Checkpoint {
     /// The checkpoint at `dir` (e.g. `runs/x/checkpoint`).
@@ -89,13 +93,14 @@ impl Checkpoint {
     }
 
     /// Writes a new checkpoint (with the best epoch's weights when early stopping keeps
-    /// them) into a fresh folder, then swaps it in with renames.
+    /// them, and the averaged weights when the run averages) into a fresh folder, then swaps it
+    /// in with renames.
     pub fn save(
         &self,
         model: &Sequential,
         optim: &ModuleOptimizer,
         state: &TrainState,
-        best: Option<&Sequential>,
+        (best, average): (Option<&Sequential>, Option<&Sequential>),
     ) -> Result<()> {
         let tmp = self.sibling(".tmp");
         let old = self.sibling(".old");
@@ -110,6 +115,9 @@ impl Checkpoint {
         })?;
         if let Some(best) = best {
             save_record(best, &tmp.join(BEST))?;
+        }
+        if let Some(average) = average {
+            save_record(average, &tmp.join(AVERAGE))?;
         }
         let json = serde_json::to_vec_pretty(state).expect("state serialises");
         fs::write(tmp.join(STATE), json).map_err(|e| Error::io("writing", tmp.join(STATE), e))?;
@@ -135,6 +143,14 @@ impl Checkpoint {
         [self.dir.clone(), self.sibling(".old")]
             .into_iter()
             .find(|d| d.join(STATE).is_file())
+    }
+
+    /// The averaged weights of the checkpoint, loaded into `model`, when it holds them.
+    pub fn load_average(&self, model: Sequential) -> Result<Option<Sequential>> {
+        match self.readable_dir().map(|d| d.join(AVERAGE)) {
+            Some(path) if path.is_file() => Ok(Some(load_record(model, &path)?)),
+            _ => Ok(None),
+        }
     }
 
     /// Loads the checkpoint into `model` and `optim` (built from the same recipe); also

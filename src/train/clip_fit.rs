@@ -1,6 +1,7 @@
 //! The training loop of CLIP (SPEC S6): every shuffled batch of images (through the `[augment]`
 //! view, if any) is paired with captions drawn from the images' classes, and both towers and
-//! the scale learn from the symmetric loss. After each epoch a zero-shot monitor classifies the
+//! the scale learn from the symmetric loss (other images of the same class count as negatives:
+//! captions made from labels cannot tell them apart). After each epoch a zero-shot monitor classifies the
 //! validation split with the training templates (no test images or held-out prompts).
 
 use std::time::Instant;
@@ -93,7 +94,7 @@ pub fn fit_clip(
             let loss = clip.loss(images, bags)?;
             let value = finite_loss(&loss, epoch, step + 1, "lower optimizer.lr")?;
             let grads = GradientsParams::from_grads(loss.backward(), &clip);
-            clip = optim.step(lr_groups.at(lr), clip, grads);
+            clip = optim.step(lr_groups.at(lr), clip, grads).clip_scale();
             loss_sum += value * n as f64;
             seen += n;
             observer.on_step(

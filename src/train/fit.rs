@@ -20,8 +20,8 @@ use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets, shuffled_batches};
 use crate::losses::{LossConfig, Target};
 use crate::model::Sequential;
-use crate::optim::{LrSchedule, OptimizerConfig, ScheduleConfig};
-use crate::recipe::TrainingSection;
+use crate::optim::{LrSchedule, OptimizerConfig, ScheduleConfig, WeightAverage};
+use crate::recipe::{AverageConfig, TrainingSection};
 use crate::{Error, Result};
 
 /// How to train.
@@ -65,6 +65,7 @@ impl FitConfig {
                 clip: None,
                 early_stopping: None,
                 checkpoint_steps: 0,
+                average: None,
             },
             optimizer,
             schedule: ScheduleConfig::default(),
@@ -112,12 +113,25 @@ pub fn fit(
     let mut model = model;
     let mut state = TrainState::default();
     let mut best: Option<Sequential> = None;
+    let mut average = t
+        .average
+        .map(|a| WeightAverage::new(a.averaging()))
+        .transpose()?;
     if cfg.resume {
         let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
             Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
         })?;
         let (m, o, s, b) = ckpt.load(model, optim)?;
         (model, optim, state, best) = (m, o, s, b);
+        if let Some(config) = t.average
+            && let Some(avg) = ckpt.load_average(model.clone())?
+        {
+            average = Some(WeightAverage::resume(
+                config.averaging(),
+                &avg,
+                state.average_snapshots,
+            )?);
+        }
         if let Some(s) = state.schedule.clone() {
             schedule.restore(s);
         }
@@ -160,6 +174,9 @@ pub fn fit(
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr_groups.at(lr), model, grads);
+            if let (Some(avg), Some(AverageConfig::Ema { .. })) = (&mut average, t.average) {
+                avg.update(&model);
+            }
 
             state.running.loss_sum += loss_value * idx.len() as f64;
             state.running.seen += idx.len() as u64;
@@ -173,9 +190,24 @@ pub fn fit(
                 && state.step_in_epoch % t.checkpoint_steps == 0
             {
                 state.schedule = Some(schedule.state().clone());
-                save_if_finite(ckpt, &model, &optim, &state, best.as_ref())?;
+                let averaged = averaged_model(&model, average.as_ref(), &mut state);
+                save_if_finite(
+                    ckpt,
+                    &model,
+                    &optim,
+                    &state,
+                    (best.as_ref(), averaged.as_ref()),
+                )?;
             }
         }
+        if let (Some(avg), Some(AverageConfig::Swa { start_epoch })) = (&mut average, t.average)
+            && epoch >= start_epoch
+        {
+            avg.update(&model);
+        }
+        // Validation, early stopping and the returned model use the averaged weights.
+        let averaged = averaged_model(&model, average.as_ref(), &mut state);
+        let judged = averaged.as_ref().unwrap_or(&model);
 
         let mut logs = running_logs(
             train,
@@ -183,7 +215,7 @@ pub fn fit(
             schedule.lr(state.global_step.saturating_sub(1)),
         );
         if let Some(val) = val.filter(|v| !v.is_empty()) {
-            let e = evaluate(&model, val, t.loss, t.batch_size.max(256), &eval_device)?;
+            let e = evaluate(judged, val, t.loss, t.batch_size.max(256), &eval_device)?;
             logs.push(("val_loss", e.loss));
             let key = match val.targets {
                 Targets::Classes { .. } => ("val_accuracy", e.metric("accuracy")),
@@ -204,7 +236,7 @@ pub fn fit(
             let value = lookup(&es.monitor).expect("monitor checked before training");
             match state.early.update(es, epoch, value) {
                 StopDecision::Improved if es.restore_best_weights => {
-                    best = Some(model.clone());
+                    best = Some(judged.clone());
                 }
                 StopDecision::Stop => stop = true,
                 _ => {}
@@ -219,7 +251,13 @@ pub fn fit(
             state.stopped_at = stopped_at;
         }
         if let Some(ckpt) = &cfg.checkpoint {
-            save_if_finite(ckpt, &model, &optim, &state, best.as_ref())?;
+            save_if_finite(
+                ckpt,
+                &model,
+                &optim,
+                &state,
+                (best.as_ref(), averaged.as_ref()),
+            )?;
         }
         if stop {
             observer.on_early_stop(epoch, state.early.best_epoch);
@@ -233,7 +271,10 @@ pub fn fit(
         .is_some_and(|e| e.restore_best_weights);
     let model = match best {
         Some(b) if restore => b,
-        _ => model,
+        _ => match &average {
+            Some(avg) => avg.apply(model),
+            None => model,
+        },
     };
     Ok(FitOutcome {
         model,
@@ -334,12 +375,24 @@ fn save_if_finite(
     model: &Sequential,
     optim: &burn::optim::ModuleOptimizer,
     state: &TrainState,
-    best: Option<&Sequential>,
+    kept: (Option<&Sequential>, Option<&Sequential>),
 ) -> Result<()> {
     if all_finite(model) {
-        ckpt.save(model, optim, state, best)?;
+        ckpt.save(model, optim, state, kept)?;
     }
     Ok(())
+}
+
+/// `model` with the averaged weights, when the run averages and has snapshots; records the
+/// snapshot count in `state` for the checkpoint.
+fn averaged_model(
+    model: &Sequential,
+    average: Option<&WeightAverage>,
+    state: &mut TrainState,
+) -> Option<Sequential> {
+    let avg = average.filter(|a| a.snapshots() > 0)?;
+    state.average_snapshots = avg.snapshots();
+    Some(avg.apply(model.clone()))
 }
 
 /// Checks that augmented training data are images.
@@ -525,5 +578,122 @@ mod tests {
         let losses = a.history.series("loss").unwrap();
         assert!(losses[4] < losses[0] * 0.5, "{losses:?}");
         assert_eq!(a.history.series("loss"), b.history.series("loss"));
+    }
+
+    #[test]
+    fn weight_averages_are_validated_with_and_returned() {
+        use crate::recipe::AverageConfig;
+        let data = crate::data::load_builtin(crate::data::DatasetName::Digits, None)
+            .unwrap()
+            .train;
+        let rest: Vec<usize> = (600..data.len()).collect();
+        let (train, val) = (data.take(600), data.subset(&rest));
+        let device = Device::flex().autodiff();
+        let run = |average: Option<AverageConfig>| {
+            device.seed(3);
+            let model = crate::model::SequentialConfig::new()
+                .add(crate::model::LayerConfig::flatten())
+                .add(crate::model::LayerConfig::dense(
+                    10,
+                    crate::model::ActivationKind::Softmax,
+                ))
+                .build(&[1, 8, 8], &device)
+                .unwrap();
+            let mut cfg = FitConfig::new(
+                LossConfig::SparseCategoricalCrossentropy,
+                OptimizerConfig::adam(1e-2),
+                4,
+                16,
+            );
+            cfg.training.average = average;
+            fit(
+                model,
+                &train,
+                Some(&val),
+                &cfg,
+                &device,
+                &mut super::super::Silent,
+            )
+            .unwrap()
+        };
+        // The model's output on a fixed input stands for its weights.
+        let weights = |m: &Sequential| {
+            let x = Tensor::<2>::ones([1, 64], &device);
+            m.forward(m.reshape_input(x))
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let plain = run(None);
+        // EMA with decay 0 is the latest weights; SWA from the last epoch is one snapshot of
+        // them: both give the plain run back exactly.
+        for same in [
+            AverageConfig::Ema { decay: 0.0 },
+            AverageConfig::Swa { start_epoch: 4 },
+        ] {
+            let got = run(Some(same));
+            assert_eq!(weights(&got.model), weights(&plain.model), "{same:?}");
+            assert_eq!(
+                got.history.series("val_loss"),
+                plain.history.series("val_loss")
+            );
+        }
+        // A real average differs, and the validation loss is the averaged model's.
+        let swa = run(Some(AverageConfig::Swa { start_epoch: 2 }));
+        assert_ne!(weights(&swa.model), weights(&plain.model));
+        let (a, p) = (
+            swa.history.series("val_loss").unwrap(),
+            plain.history.series("val_loss").unwrap(),
+        );
+        assert_eq!(a[0], p[0], "epoch 1 is before the average starts");
+        assert_ne!(a[3], p[3]);
+        let e = evaluate(
+            &swa.model,
+            &val,
+            LossConfig::SparseCategoricalCrossentropy,
+            256,
+            &device.clone().without_autodiff(),
+        )
+        .unwrap();
+        assert!((e.loss - a[3]).abs() < 1e-6, "{} vs {}", e.loss, a[3]);
+
+        // A run stopped after 2 epochs and resumed to 4 keeps its average: the same weights as
+        // the run that never stopped.
+        let dir = tempfile::tempdir().unwrap();
+        let resumable = |epochs: usize, resume: bool| {
+            device.seed(3);
+            let model = crate::model::SequentialConfig::new()
+                .add(crate::model::LayerConfig::flatten())
+                .add(crate::model::LayerConfig::dense(
+                    10,
+                    crate::model::ActivationKind::Softmax,
+                ))
+                .build(&[1, 8, 8], &device)
+                .unwrap();
+            let mut cfg = FitConfig::new(
+                LossConfig::SparseCategoricalCrossentropy,
+                OptimizerConfig::adam(1e-2),
+                epochs,
+                16,
+            );
+            cfg.training.average = Some(AverageConfig::Swa { start_epoch: 1 });
+            cfg.checkpoint = Some(Checkpoint::new(dir.path().join("ckpt")));
+            cfg.resume = resume;
+            fit(
+                model,
+                &train,
+                None,
+                &cfg,
+                &device,
+                &mut super::super::Silent,
+            )
+            .unwrap()
+        };
+        resumable(2, false);
+        let resumed = resumable(4, true);
+        std::fs::remove_dir_all(dir.path().join("ckpt")).unwrap();
+        let whole = resumable(4, false);
+        assert_eq!(weights(&resumed.model), weights(&whole.model));
     }
 }
