@@ -123,7 +123,7 @@ TRAIN_TEMPLATES = [
     "a small photo of a {}",
     "a {}, a type of {cat}",
     "a {} on a plain background",
-    "a centred photo of one {}",
+    "a centred photo of a single {}",
     "{cat}: a {}",
     "a low resolution image of a {}",
 ]

@@ -29,7 +29,7 @@ pub const TRAIN_TEMPLATES: &[&str] = &[
     "a small photo of a {}",
     "a {}, a type of {cat}",
     "a {} on a plain background",
-    "a centred photo of one {}",
+    "a centred photo of a single {}",
     "{cat}: a {}",
     "a low resolution image of a {}",
 ];
@@ -165,6 +165,24 @@ mod tests {
         for (_, set) in ZERO_SHOT_TEMPLATES {
             for t in *set {
                 assert!(!TRAIN_TEMPLATES.contains(t), "{t} is a training template");
+            }
+        }
+        // No template word may name a class (e.g. "one" would label every caption "digit 1").
+        let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+        let class_tokens: Vec<String> = class_words(&digits)
+            .iter()
+            .flat_map(|w| w.aliases.iter().flat_map(|a| tokens(a)))
+            .filter(|t| !["digit", "handwritten", "number"].contains(&t.as_str()))
+            .collect();
+        let all = TRAIN_TEMPLATES
+            .iter()
+            .chain(ZERO_SHOT_TEMPLATES.iter().flat_map(|(_, s)| s.iter()));
+        for t in all {
+            for w in tokens(t) {
+                assert!(
+                    !class_tokens.contains(&w),
+                    "template '{t}' uses the class word '{w}'"
+                );
             }
         }
         assert_eq!(
