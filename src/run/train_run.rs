@@ -215,7 +215,8 @@ pub fn train_recipe(
 
 /// Checks, before any run folder exists, what the recipe's `[method]` and `[augment]` need of
 /// the data: outputs matching the classes (supervised and multitask), task mappings, image
-/// sizes of the views, enough images per class for class-balanced batches; and no `--resume`.
+/// sizes of the views, enough images per class for class-balanced batches, pretext heads and
+/// class labels; and no `--resume` for methods that write no checkpoint.
 fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()> {
     let method = recipe.method.as_ref();
     if !method.is_some_and(MethodSection::trains_embedding) {
@@ -255,10 +256,10 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
             format!("{why}: the data needs class labels of at least two classes"),
         ));
     }
-    if method.is_some() && resume {
+    if method.is_some_and(|m| m.pretext().is_none()) && resume {
         return Err(Error::invalid(
             "--resume",
-            "runs with a [method] write no checkpoint to resume from; start the run again",
+            "this [method] writes no checkpoint to resume from (the self-supervised pretext methods and plain training do); start the run again",
         ));
     }
     Ok(())

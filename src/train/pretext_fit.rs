@@ -12,11 +12,11 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::checkpoint::TrainState;
 use super::features::backbone_features;
 use super::fit::{
     FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
 };
-use super::history::History;
 use super::observer::Observer;
 use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets, shuffled_batches};
@@ -75,11 +75,23 @@ pub fn fit_pretext(
     let mut optim = cfg.optimizer.build(t.clip);
     let lr_groups = LayerLr::new(&model, &cfg.layer_lr_scales);
     let mut model = model;
-    let mut history = History::default();
-    let mut global_step = 0usize;
-    device.seed(cfg.seed);
-    observer.on_train_begin(1, t.epochs, steps);
-    for epoch in 1..=t.epochs {
+    // Checkpoints at epoch ends: a resumed run goes on from the last finished epoch.
+    let mut state = TrainState::default();
+    if cfg.resume {
+        let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
+            Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
+        })?;
+        let (m, o, s, _) = ckpt.load(model, optim)?;
+        (model, optim, state) = (m, o, s);
+        if let Some(s) = state.schedule.clone() {
+            schedule.restore(s);
+        }
+    }
+    let mut history = std::mem::take(&mut state.history);
+    let mut global_step = state.global_step;
+    device.seed(cfg.seed.wrapping_add(global_step as u64));
+    observer.on_train_begin(state.epochs_done + 1, t.epochs, steps);
+    for epoch in state.epochs_done + 1..=t.epochs {
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(cfg.seed, epoch));
         observer.on_epoch_begin(epoch, 0);
@@ -139,6 +151,16 @@ pub fn fit_pretext(
         logs.push(("augment_seconds", augment_seconds));
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
+        if let Some(ckpt) = &cfg.checkpoint {
+            let state = TrainState {
+                epochs_done: epoch,
+                global_step,
+                history: history.clone(),
+                schedule: Some(schedule.state().clone()),
+                ..TrainState::default()
+            };
+            ckpt.save(&model, &optim, &state, (None, None))?;
+        }
     }
     observer.on_train_end();
     Ok(FitOutcome {
@@ -193,4 +215,87 @@ fn knn_monitor(
     let (q, _) = backbone_features(&plain, spec.encoder_layers, val, &eval);
     let pred = knn_predict(&r, &labels[..reference.len()], &q, d, 1);
     Some(ConfusionMatrix::from_predictions(truth, &pred, *num_classes).accuracy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::losses::LossConfig;
+    use crate::optim::OptimizerConfig;
+    use crate::ssl::Pretext;
+    use crate::train::Checkpoint;
+    use burn::tensor::Tensor;
+
+    #[test]
+    fn a_stopped_pretext_run_resumes_where_it_stopped() {
+        let data = crate::data::load_builtin(crate::data::DatasetName::Digits, None)
+            .unwrap()
+            .train
+            .take(200);
+        let device = Device::flex().autodiff();
+        let dir = tempfile::tempdir().unwrap();
+        let spec = PretextSpec {
+            objective: Pretext::Rotation,
+            encoder_layers: 2,
+            monitor_reference: 0,
+        };
+        let run = |epochs: usize, resume: bool| {
+            device.seed(4);
+            let model = crate::model::SequentialConfig::new()
+                .add(crate::model::LayerConfig::flatten())
+                .add(crate::model::LayerConfig::dense(
+                    16,
+                    crate::model::ActivationKind::Relu,
+                ))
+                .add(crate::model::LayerConfig::dense(
+                    4,
+                    crate::model::ActivationKind::Softmax,
+                ))
+                .build(&[1, 8, 8], &device)
+                .unwrap();
+            let mut cfg = FitConfig::new(
+                LossConfig::SparseCategoricalCrossentropy,
+                OptimizerConfig::adam(1e-2),
+                epochs,
+                32,
+            );
+            cfg.checkpoint = Some(Checkpoint::new(dir.path().join("ckpt")));
+            cfg.resume = resume;
+            let out = fit_pretext(
+                model,
+                &data,
+                None,
+                &spec,
+                &cfg,
+                &device,
+                &mut super::super::Silent,
+            )
+            .unwrap();
+            let x = Tensor::<2>::ones([1, 64], &device);
+            let y = out.model.forward(out.model.reshape_input(x));
+            (
+                y.into_data().convert::<f32>().try_to_vec::<f32>().unwrap(),
+                out.history,
+            )
+        };
+        run(2, false);
+        let (resumed, history) = run(3, true);
+        assert_eq!(
+            history.len(),
+            3,
+            "the first two epochs come from the checkpoint"
+        );
+        std::fs::remove_dir_all(dir.path().join("ckpt")).unwrap();
+        let (whole, whole_history) = run(3, false);
+        assert_eq!(resumed, whole);
+        // The saved history went through JSON: equal up to the last digit.
+        let (a, b) = (
+            history.series("loss").unwrap(),
+            whole_history.series("loss").unwrap(),
+        );
+        assert!(
+            a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() < 1e-12),
+            "{a:?} {b:?}"
+        );
+    }
 }
