@@ -256,10 +256,12 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
             format!("{why}: the data needs class labels of at least two classes"),
         ));
     }
-    if method.is_some_and(|m| m.pretext().is_none()) && resume {
+    let checkpoints =
+        |m: &MethodSection| m.pretext().is_some() || matches!(m, MethodSection::Clip { .. });
+    if method.is_some_and(|m| !checkpoints(m)) && resume {
         return Err(Error::invalid(
             "--resume",
-            "this [method] writes no checkpoint to resume from (the self-supervised pretext methods and plain training do); start the run again",
+            "this [method] writes no checkpoint to resume from (plain training, the self-supervised methods and CLIP do); start the run again",
         ));
     }
     Ok(())

@@ -95,12 +95,12 @@ impl Checkpoint {
     /// Writes a new checkpoint (with the best epoch's weights when early stopping keeps
     /// them, and the averaged weights when the run averages) into a fresh folder, then swaps it
     /// in with renames.
-    pub fn save(
+    pub fn save<M: Module>(
         &self,
-        model: &Sequential,
+        model: &M,
         optim: &ModuleOptimizer,
         state: &TrainState,
-        (best, average): (Option<&Sequential>, Option<&Sequential>),
+        (best, average): (Option<&M>, Option<&M>),
     ) -> Result<()> {
         let tmp = self.sibling(".tmp");
         let old = self.sibling(".old");
@@ -156,11 +156,11 @@ impl Checkpoint {
     /// Loads the checkpoint into `model` and `optim` (built from the same recipe); also
     /// returns the best epoch's weights when the checkpoint holds them.
     #[allow(clippy::type_complexity)]
-    pub fn load(
+    pub fn load<M: Module>(
         &self,
-        model: Sequential,
+        model: M,
         optim: ModuleOptimizer,
-    ) -> Result<(Sequential, ModuleOptimizer, TrainState, Option<Sequential>)> {
+    ) -> Result<(M, ModuleOptimizer, TrainState, Option<M>)> {
         let dir = self.readable_dir().ok_or_else(|| {
             Error::invalid(
                 "--resume",
@@ -186,7 +186,7 @@ impl Checkpoint {
 }
 
 /// Saves a model's weights to `path` (burnpack).
-pub fn save_record(model: &Sequential, path: &Path) -> Result<()> {
+pub fn save_record<M: Module>(model: &M, path: &Path) -> Result<()> {
     model.clone().save_file(path).map_err(|e| Error::Record {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -194,7 +194,7 @@ pub fn save_record(model: &Sequential, path: &Path) -> Result<()> {
 }
 
 /// Loads weights saved by [`save_record`] into `model`.
-pub fn load_record(model: Sequential, path: &Path) -> Result<Sequential> {
+pub fn load_record<M: Module>(model: M, path: &Path) -> Result<M> {
     model.try_load_file(path).map_err(|e| Error::Record {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -202,7 +202,7 @@ pub fn load_record(model: Sequential, path: &Path) -> Result<Sequential> {
 }
 
 /// Whether every weight is finite (a checkpoint is only worth keeping if so).
-pub fn all_finite(model: &Sequential) -> bool {
+pub fn all_finite<M: Module>(model: &M) -> bool {
     struct Finite(bool);
     impl ModuleVisitor for Finite {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {

@@ -12,6 +12,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::checkpoint::TrainState;
 use super::fit::{FitConfig, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss};
 use super::history::History;
 use super::observer::Observer;
@@ -53,11 +54,23 @@ pub fn fit_clip(
     let mut optim = cfg.optimizer.build(t.clip);
     let lr_groups = LayerLr::new(&clip.image, &cfg.layer_lr_scales);
     let mut clip = clip;
-    let mut history = History::default();
-    let mut global_step = 0usize;
-    device.seed(cfg.seed);
-    observer.on_train_begin(1, t.epochs, steps);
-    for epoch in 1..=t.epochs {
+    // Checkpoints at epoch ends (both towers and the scale): a resumed run goes on from there.
+    let mut state = TrainState::default();
+    if cfg.resume {
+        let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
+            Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
+        })?;
+        let (c, o, s, _) = ckpt.load(clip, optim)?;
+        (clip, optim, state) = (c, o, s);
+        if let Some(s) = state.schedule.clone() {
+            schedule.restore(s);
+        }
+    }
+    let mut history = std::mem::take(&mut state.history);
+    let mut global_step = state.global_step;
+    device.seed(cfg.seed.wrapping_add(global_step as u64));
+    observer.on_train_begin(state.epochs_done + 1, t.epochs, steps);
+    for epoch in state.epochs_done + 1..=t.epochs {
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed(cfg.seed, epoch));
         let mut caption_rng = ChaCha8Rng::seed_from_u64(epoch_seed(cfg.seed ^ 0xC11F, epoch));
@@ -116,7 +129,80 @@ pub fn fit_clip(
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
+        if let Some(ckpt) = &cfg.checkpoint {
+            let state = TrainState {
+                epochs_done: epoch,
+                global_step,
+                history: history.clone(),
+                schedule: Some(schedule.state().clone()),
+                ..TrainState::default()
+            };
+            ckpt.save(&clip, &optim, &state, (None, None))?;
+        }
     }
     observer.on_train_end();
     Ok((clip, history))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clip::captions::prompts;
+    use crate::clip::{Vocabulary, class_words};
+    use crate::losses::LossConfig;
+    use crate::optim::OptimizerConfig;
+    use crate::train::{Checkpoint, Silent};
+
+    #[test]
+    fn a_stopped_clip_run_resumes_where_it_stopped() {
+        let data = crate::data::load_builtin(crate::data::DatasetName::Digits, None)
+            .unwrap()
+            .train
+            .take(200);
+        let names: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+        let words = class_words(&names);
+        let texts: Vec<String> = words
+            .iter()
+            .flat_map(|w| prompts(TRAIN_TEMPLATES, w))
+            .collect();
+        let vocab = Vocabulary::from_texts(texts.iter().map(String::as_str));
+        let source = CaptionSource {
+            words: &words,
+            vocab: &vocab,
+        };
+        let device = Device::flex().autodiff();
+        let dir = tempfile::tempdir().unwrap();
+        let run = |epochs: usize, resume: bool| {
+            device.seed(6);
+            let image = crate::model::SequentialConfig::new()
+                .add(crate::model::LayerConfig::flatten())
+                .add(crate::model::LayerConfig::dense(
+                    8,
+                    crate::model::ActivationKind::Linear,
+                ))
+                .build(&[1, 8, 8], &device)
+                .unwrap();
+            let clip = Clip::new(image, 8, vocab.len(), 8, 0.07, &device).unwrap();
+            let mut cfg = FitConfig::new(
+                LossConfig::SparseCategoricalCrossentropy,
+                OptimizerConfig::adam(1e-2),
+                epochs,
+                32,
+            );
+            cfg.checkpoint = Some(Checkpoint::new(dir.path().join("ckpt")));
+            cfg.resume = resume;
+            let (clip, history) =
+                fit_clip(clip, &data, None, &source, &cfg, &device, &mut Silent).unwrap();
+            let x = Tensor::<2>::ones([1, 64], &device);
+            let emb = clip.embed_images(x).into_data().convert::<f32>();
+            (emb.try_to_vec::<f32>().unwrap(), clip.scale(), history)
+        };
+        run(2, false);
+        let (resumed, scale, history) = run(3, true);
+        assert_eq!(history.len(), 3);
+        std::fs::remove_dir_all(dir.path().join("ckpt")).unwrap();
+        let (whole, whole_scale, _) = run(3, false);
+        assert_eq!(resumed, whole);
+        assert_eq!(scale, whole_scale, "the learned scale is checkpointed too");
+    }
 }
