@@ -201,7 +201,7 @@ text_units = 16
             let acc = get(&format!("zero_shot_{set}_accuracy"));
             assert!(acc > 0.6, "{set}: {acc}");
         }
-        assert!(get("image_to_text_recall_at_5") >= get("image_to_text_recall_at_1"));
+        assert!(get("image_to_text_recall_at_1") > 0.6);
         assert!(get("text_to_image_recall_at_1") > 0.6);
         for file in [TEXT_TOWER, VOCABULARY, "model.bpk"] {
             assert!(dir.path().join("c").join(file).exists(), "{file}");

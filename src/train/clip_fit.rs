@@ -12,8 +12,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::checkpoint::TrainState;
-use super::fit::{FitConfig, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss};
+use super::fit::{
+    FitConfig, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss, resume_epochs,
+    save_epoch,
+};
 use super::history::History;
 use super::observer::Observer;
 use crate::clip::captions::training_caption;
@@ -51,21 +53,10 @@ pub fn fit_clip(
     let mut schedule = cfg
         .schedule
         .build(cfg.optimizer.learning_rate(), t.epochs * steps, steps);
-    let mut optim = cfg.optimizer.build(t.clip);
+    let optim = cfg.optimizer.build(t.clip);
     let lr_groups = LayerLr::new(&clip.image, &cfg.layer_lr_scales);
-    let mut clip = clip;
     // Checkpoints at epoch ends (both towers and the scale): a resumed run goes on from there.
-    let mut state = TrainState::default();
-    if cfg.resume {
-        let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
-            Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
-        })?;
-        let (c, o, s, _) = ckpt.load(clip, optim)?;
-        (clip, optim, state) = (c, o, s);
-        if let Some(s) = state.schedule.clone() {
-            schedule.restore(s);
-        }
-    }
+    let (mut clip, mut optim, mut state) = resume_epochs(cfg, clip, optim, &mut schedule)?;
     let mut history = std::mem::take(&mut state.history);
     let mut global_step = state.global_step;
     device.seed(cfg.seed.wrapping_add(global_step as u64));
@@ -129,16 +120,13 @@ pub fn fit_clip(
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
-        if let Some(ckpt) = &cfg.checkpoint {
-            let state = TrainState {
-                epochs_done: epoch,
-                global_step,
-                history: history.clone(),
-                schedule: Some(schedule.state().clone()),
-                ..TrainState::default()
-            };
-            ckpt.save(&clip, &optim, &state, (None, None))?;
-        }
+        save_epoch(
+            cfg,
+            (&clip, &optim),
+            (epoch, global_step),
+            &history,
+            &schedule,
+        )?;
     }
     observer.on_train_end();
     Ok((clip, history))

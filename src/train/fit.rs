@@ -3,9 +3,9 @@
 
 use std::time::Instant;
 
-use burn::module::ParamGroup;
-use burn::optim::GradientsParams;
+use burn::module::{Module, ParamGroup};
 use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -344,6 +344,49 @@ pub(super) fn end_epoch(
     schedule.on_epoch_end(epoch - 1, &lookup)
 }
 
+/// Where a method loop starts: when `cfg.resume`, the checkpoint's module, optimiser and
+/// state (and the schedule restored); else the given ones and a fresh state.
+pub(super) fn resume_epochs<M: Module>(
+    cfg: &FitConfig,
+    module: M,
+    optim: ModuleOptimizer,
+    schedule: &mut LrSchedule,
+) -> Result<(M, ModuleOptimizer, TrainState)> {
+    if !cfg.resume {
+        return Ok((module, optim, TrainState::default()));
+    }
+    let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
+        Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
+    })?;
+    let (module, optim, state, _) = ckpt.load(module, optim)?;
+    if let Some(s) = state.schedule.clone() {
+        schedule.restore(s);
+    }
+    Ok((module, optim, state))
+}
+
+/// Writes a method loop's checkpoint after `epoch` (with `global_step` steps done), when the
+/// run has one.
+pub(super) fn save_epoch<M: Module>(
+    cfg: &FitConfig,
+    (module, optim): (&M, &ModuleOptimizer),
+    (epoch, global_step): (usize, usize),
+    history: &History,
+    schedule: &LrSchedule,
+) -> Result<()> {
+    let Some(ckpt) = &cfg.checkpoint else {
+        return Ok(());
+    };
+    let state = TrainState {
+        epochs_done: epoch,
+        global_step,
+        history: history.clone(),
+        schedule: Some(schedule.state().clone()),
+        ..TrainState::default()
+    };
+    ckpt.save(module, optim, &state, (None, None))
+}
+
 /// A distinct, reproducible shuffle seed per epoch.
 pub(super) fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -468,6 +511,18 @@ mod tests {
     use super::*;
     use crate::recipe::EarlyStoppingConfig;
 
+    /// A softmax layer on the 8x8 digits.
+    fn softmax_on_digits(device: &Device) -> Sequential {
+        crate::model::SequentialConfig::new()
+            .add(crate::model::LayerConfig::flatten())
+            .add(crate::model::LayerConfig::dense(
+                10,
+                crate::model::ActivationKind::Softmax,
+            ))
+            .build(&[1, 8, 8], device)
+            .unwrap()
+    }
+
     fn digits() -> Dataset {
         crate::data::load_builtin(crate::data::DatasetName::Digits, None)
             .unwrap()
@@ -558,14 +613,7 @@ mod tests {
         let device = Device::flex().autodiff();
         let run = || {
             device.seed(3);
-            let model = crate::model::SequentialConfig::new()
-                .add(crate::model::LayerConfig::flatten())
-                .add(crate::model::LayerConfig::dense(
-                    10,
-                    crate::model::ActivationKind::Softmax,
-                ))
-                .build(&[1, 8, 8], &device)
-                .unwrap();
+            let model = softmax_on_digits(&device);
             let cfg = FitConfig::new(
                 LossConfig::SparseCategoricalCrossentropy,
                 OptimizerConfig::adam(1e-2),
@@ -591,14 +639,7 @@ mod tests {
         let device = Device::flex().autodiff();
         let run = |average: Option<AverageConfig>| {
             device.seed(3);
-            let model = crate::model::SequentialConfig::new()
-                .add(crate::model::LayerConfig::flatten())
-                .add(crate::model::LayerConfig::dense(
-                    10,
-                    crate::model::ActivationKind::Softmax,
-                ))
-                .build(&[1, 8, 8], &device)
-                .unwrap();
+            let model = softmax_on_digits(&device);
             let mut cfg = FitConfig::new(
                 LossConfig::SparseCategoricalCrossentropy,
                 OptimizerConfig::adam(1e-2),
@@ -663,14 +704,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let resumable = |epochs: usize, resume: bool| {
             device.seed(3);
-            let model = crate::model::SequentialConfig::new()
-                .add(crate::model::LayerConfig::flatten())
-                .add(crate::model::LayerConfig::dense(
-                    10,
-                    crate::model::ActivationKind::Softmax,
-                ))
-                .build(&[1, 8, 8], &device)
-                .unwrap();
+            let model = softmax_on_digits(&device);
             let mut cfg = FitConfig::new(
                 LossConfig::SparseCategoricalCrossentropy,
                 OptimizerConfig::adam(1e-2),

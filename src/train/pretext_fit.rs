@@ -12,10 +12,10 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::checkpoint::TrainState;
 use super::features::backbone_features;
 use super::fit::{
     FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
+    resume_epochs, save_epoch,
 };
 use super::observer::Observer;
 use crate::augment::Pipeline;
@@ -72,21 +72,10 @@ pub fn fit_pretext(
     let mut schedule = cfg
         .schedule
         .build(cfg.optimizer.learning_rate(), t.epochs * steps, steps);
-    let mut optim = cfg.optimizer.build(t.clip);
+    let optim = cfg.optimizer.build(t.clip);
     let lr_groups = LayerLr::new(&model, &cfg.layer_lr_scales);
-    let mut model = model;
     // Checkpoints at epoch ends: a resumed run goes on from the last finished epoch.
-    let mut state = TrainState::default();
-    if cfg.resume {
-        let ckpt = cfg.checkpoint.as_ref().ok_or_else(|| {
-            Error::invalid("--resume", "resuming needs a run folder with a checkpoint")
-        })?;
-        let (m, o, s, _) = ckpt.load(model, optim)?;
-        (model, optim, state) = (m, o, s);
-        if let Some(s) = state.schedule.clone() {
-            schedule.restore(s);
-        }
-    }
+    let (mut model, mut optim, mut state) = resume_epochs(cfg, model, optim, &mut schedule)?;
     let mut history = std::mem::take(&mut state.history);
     let mut global_step = state.global_step;
     device.seed(cfg.seed.wrapping_add(global_step as u64));
@@ -151,16 +140,13 @@ pub fn fit_pretext(
         logs.push(("augment_seconds", augment_seconds));
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
-        if let Some(ckpt) = &cfg.checkpoint {
-            let state = TrainState {
-                epochs_done: epoch,
-                global_step,
-                history: history.clone(),
-                schedule: Some(schedule.state().clone()),
-                ..TrainState::default()
-            };
-            ckpt.save(&model, &optim, &state, (None, None))?;
-        }
+        save_epoch(
+            cfg,
+            (&model, &optim),
+            (epoch, global_step),
+            &history,
+            &schedule,
+        )?;
     }
     observer.on_train_end();
     Ok(FitOutcome {
