@@ -138,15 +138,7 @@ impl Pretext {
             Self::Rotation => {
                 let (values, turns) = rotation_batch(&views, shape)?;
                 let logits = model.forward_logits(batch(values));
-                let units = logits.dims()[1];
-                if units != ROTATIONS {
-                    return Err(Error::invalid(
-                        "model.layers",
-                        format!(
-                            "rotation prediction needs a last layer of {ROTATIONS} units (one per quarter turn), got {units}"
-                        ),
-                    ));
-                }
+                self.check(&shape, logits.dims()[1])?;
                 let n = turns.len();
                 let targets = Tensor::<1, Int>::from_data(
                     TensorData::new(turns, [n]).convert::<i64>(),
@@ -158,15 +150,7 @@ impl Pretext {
                 let rows = views.len() / size;
                 let mask = hide_patches(&views, shape, patch, ratio, 0.0, seed);
                 let out = model.forward(batch(mask.masked));
-                let units = out.dims()[1];
-                if units != size {
-                    return Err(Error::invalid(
-                        "model.layers",
-                        format!(
-                            "masked-image reconstruction needs a last layer of {size} units (one per input value), got {units}"
-                        ),
-                    ));
-                }
+                self.check(&shape, out.dims()[1])?;
                 let hidden_count = mask.hidden.iter().sum::<f32>().max(1.0);
                 let target = Tensor::<2>::from_data(TensorData::new(views, [rows, size]), device);
                 let hidden =
