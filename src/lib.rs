@@ -18,6 +18,7 @@ pub mod optim;
 pub mod plot;
 pub mod recipe;
 pub mod run;
+pub mod semi;
 pub mod seq2seq;
 pub mod ssl;
 pub mod train;

@@ -169,6 +169,117 @@ fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
             .unwrap()
             .starts_with(b"\x89PNG")
     );
+    // ... and tabulates their final numbers in markdown
+    let table = fs::read_to_string(dir.path().join("cmp.md")).unwrap();
+    assert!(table.starts_with("| run | test_accuracy |"), "{table}");
+    assert!(table.contains("| digits_mlp-2 | 0."), "{table}");
+}
+
+/// A semi-supervised recipe on the embedded digits: 2 labels per class, the rest unlabelled.
+fn semi_recipe(algorithm: &str, unlabelled: &str) -> String {
+    format!(
+        r#"name = "digits_semi"
+seed = 1
+
+[data]
+dataset = "digits"
+preprocess = [{{ kind = "scale", divide_by = 16.0 }}]
+train_per_class = 2
+{unlabelled}
+
+[[model.layers]]
+type = "flatten"
+
+[[model.layers]]
+type = "dense"
+units = 32
+activation = "relu"
+
+[[model.layers]]
+type = "dense"
+units = 10
+activation = "softmax"
+
+[optimizer]
+kind = "sgd"
+lr = 0.03
+momentum = 0.9
+
+[training]
+loss = "sparse_categorical_crossentropy"
+epochs = 2
+batch_size = 16
+
+[method]
+kind = "semi"
+steps_per_epoch = 5
+unlabelled_ratio = 2
+
+[method.algorithm]
+{algorithm}
+
+[[augment.views]]
+ops = [{{ op = "translate", fraction = 0.125 }}]
+
+[[augment.views]]
+ops = [{{ op = "translate", fraction = 0.125 }}, {{ op = "cutout", size = 0.5 }}]
+"#
+    )
+}
+
+#[test]
+fn semi_supervised_recipes_train_and_refuse_missing_unlabelled_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("semi.toml");
+    fs::write(
+        &recipe,
+        semi_recipe(
+            "kind = \"fixmatch\"\nthreshold = 0.5",
+            "unlabelled = \"rest\"",
+        ),
+    )
+    .unwrap();
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/semi"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = dir.path().join("runs/semi");
+    let history = fs::read_to_string(run.join("history.csv")).unwrap();
+    assert!(
+        history.lines().next().unwrap().contains("mask_rate"),
+        "{history}"
+    );
+    let labelled: serde_json::Value =
+        serde_json::from_slice(&fs::read(run.join("labelled.json")).unwrap()).unwrap();
+    assert_eq!(labelled["indices"].as_array().unwrap().len(), 20);
+    let metrics = fs::read_to_string(run.join("metrics.json")).unwrap();
+    assert!(metrics.contains("test_accuracy"), "{metrics}");
+
+    // No unlabelled data: a clear error, and no run folder.
+    fs::write(&recipe, semi_recipe("kind = \"fixmatch\"", "")).unwrap();
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/none"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("data.unlabelled") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(!dir.path().join("runs/none").exists());
+
+    // A threshold outside (0, 1].
+    fs::write(
+        &recipe,
+        semi_recipe(
+            "kind = \"pseudo_label\"\nthreshold = 1.5",
+            "unlabelled = \"rest\"",
+        ),
+    )
+    .unwrap();
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/bad"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("method.algorithm.threshold"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -421,4 +532,36 @@ fn a_run_killed_mid_epoch_resumes_from_its_checkpoint() {
     args.push("training.epochs=3".into());
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_clean_error(&manabi(dir.path(), &a), &["differs"]);
+}
+
+#[test]
+fn label_spreading_labels_the_digits_graph_and_refuses_isolated_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = repo().join("recipes/semi/label_spreading_digits_rbf.toml");
+    let recipe = recipe.to_str().unwrap();
+    let o = manabi(dir.path(), &["train", recipe, "--out", "runs/spread"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = metrics(&dir.path().join("runs/spread"));
+    // scikit-learn's LabelSpreading on this graph reaches about 0.92 (bench/graph_sklearn.py).
+    let acc = m["transductive_accuracy"].as_f64().unwrap();
+    assert!(acc > 0.88, "{m}");
+    // A gamma that makes every weight underflow: a clear error and no run folder.
+    let o = manabi(
+        dir.path(),
+        &[
+            "train",
+            recipe,
+            "--out",
+            "runs/cut",
+            "--set",
+            "transfer.graph.gamma=1000.0",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no neighbour of positive weight"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("runs/cut").exists());
 }

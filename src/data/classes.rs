@@ -69,6 +69,12 @@ pub fn keep_classes(data: &Dataset, classes: &[u32], what: &str) -> Result<Datas
 /// `per_class` samples of every class, drawn with `seed` (data order kept). Every class must
 /// have that many.
 pub fn per_class_sample(data: &Dataset, per_class: usize, seed: u64) -> Result<Dataset> {
+    Ok(data.subset(&per_class_indices(data, per_class, seed)?))
+}
+
+/// The indices (ascending) of `per_class` samples of every class, drawn with `seed`: the
+/// labelled part of a few-label or semi-supervised run. Errors when a class has fewer.
+pub fn per_class_indices(data: &Dataset, per_class: usize, seed: u64) -> Result<Vec<usize>> {
     let (labels, num_classes) = class_labels(data, "data.train_per_class", "the training data")?;
     let mut counts = vec![0usize; num_classes];
     for &l in labels {
@@ -81,7 +87,7 @@ pub fn per_class_sample(data: &Dataset, per_class: usize, seed: u64) -> Result<D
         ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Ok(data.subset(&stratified_subset(labels, per_class, &mut rng)))
+    Ok(stratified_subset(labels, per_class, &mut rng))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub use batches::{sequential_batches, shuffled_batches};
 pub(crate) use builtin::IMDB_NEEDS_TEXT;
 pub use builtin::{DatasetName, Splits, load_builtin};
 pub use class_sampler::ClassBalancedSampler;
-pub use classes::{keep_classes, per_class_sample};
+pub use classes::{keep_classes, per_class_indices, per_class_sample};
 pub use csv_table::{CsvSpec, CsvTask, align_classes, load_csv};
 pub use dataset::{Dataset, Targets};
 pub use dates::{CharVocab, Date, DatesConfig, DatesData, FORMATS, format_date, generate_dates};

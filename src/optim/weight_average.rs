@@ -29,12 +29,13 @@ pub struct WeightAverage {
     snapshots: usize,
 }
 
-/// Collects a module's float parameters, flattened and detached.
+/// Collects a module's float parameters, flattened and without autodiff (the averages must
+/// never join a training step's graph: a mean teacher reads them every step).
 struct Collect(Vec<Tensor<1>>);
 
 impl ModuleVisitor for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let t = param.val().detach();
+        let t = param.val().inner();
         let n = t.shape().num_elements();
         self.0.push(t.reshape([n]));
     }
@@ -51,8 +52,9 @@ impl ModuleMapper for Write<'_> {
             .expect("the module has the averaged structure")
             .clone();
         param.map(|t| {
-            let device = t.device();
-            avg.reshape(t.shape()).to_device(&device)
+            let v = avg.reshape(t.shape());
+            let v = if t.is_autodiff() { v.autodiff() } else { v };
+            v.to_device(&t.device())
         })
     }
 }

@@ -149,7 +149,9 @@ impl Recipe {
             None if views > 1 => {
                 return Err(Error::invalid(
                     "augment",
-                    format!("a contrastive method needs [augment] with {views} [[augment.views]]"),
+                    format!(
+                        "this [method] needs [augment] with {views} [[augment.views]] (contrastive views, or FixMatch's weak and strong views)"
+                    ),
                 ));
             }
             None => {}

@@ -26,6 +26,15 @@ fn zero() -> f32 {
     0.0
 }
 
+/// Where a semi-supervised recipe's unlabelled images come from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlabelledSource {
+    /// The training samples that `train_per_class` did not draw as labelled; their labels are
+    /// hidden from training (kept only to report the accuracy of pseudo-labels).
+    Rest,
+}
+
 /// `[data]`: the dataset, its preprocessing (fitted on the training part only) and the
 /// validation split.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -62,6 +71,9 @@ pub struct DataSection {
     /// different seeds can share one labelled subset).
     #[serde(default)]
     pub subset_seed: u64,
+    /// Unlabelled data for semi-supervised methods: `"rest"` (needs `train_per_class`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlabelled: Option<UnlabelledSource>,
     /// Use only the first N test samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_limit: Option<usize>,
@@ -124,6 +136,12 @@ impl DataSection {
             return Err(Error::invalid(
                 "data.classes",
                 "list at least two classes to keep",
+            ));
+        }
+        if self.unlabelled == Some(UnlabelledSource::Rest) && self.train_per_class.is_none() {
+            return Err(Error::invalid(
+                "data.unlabelled",
+                "\"rest\" means the training samples not drawn as labelled: set data.train_per_class (e.g. 4) to draw the labelled ones",
             ));
         }
         if self.train_per_class == Some(0) {

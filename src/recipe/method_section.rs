@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metric::Distance;
 use crate::model::{LayerConfig, SequentialConfig};
+use crate::semi::SemiAlgorithm;
 use crate::ssl::{Pretext, PretextSpec};
 use crate::{Error, Result};
 
@@ -55,6 +56,28 @@ fn default_patch() -> usize {
 }
 fn default_mask_ratio() -> f64 {
     0.25
+}
+fn default_steps_per_epoch() -> usize {
+    100
+}
+fn default_unlabelled_ratio() -> usize {
+    7
+}
+fn default_ema_decay() -> f64 {
+    0.999
+}
+
+/// The semi-supervised loop's settings (`[method] kind = "semi"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SemiSpec {
+    /// The algorithm and its settings.
+    pub algorithm: SemiAlgorithm,
+    /// Iterations per history row.
+    pub steps_per_epoch: usize,
+    /// μ: unlabelled images per labelled image in a batch.
+    pub unlabelled_ratio: usize,
+    /// Decay of the evaluated weight average.
+    pub ema_decay: f64,
 }
 
 /// The loss of a metric-learning method.
@@ -233,6 +256,26 @@ pub enum MethodSection {
         #[serde(default = "default_clip_temperature")]
         temperature: f64,
     },
+    /// Semi-supervised learning (SPEC SS1-SS10, seed 003 19.3): every iteration takes a batch
+    /// of `[training] batch_size` labelled images and `unlabelled_ratio` times as many
+    /// unlabelled ones (`[data] unlabelled`), and `[method.algorithm]` turns them into
+    /// `supervised + λ(t) · unsupervised`. `[augment]` gives the weak view (and, for FixMatch,
+    /// the strong one second). The run is `[training] epochs` x `steps_per_epoch` iterations;
+    /// the model is evaluated (and saved) with the moving average of its weights.
+    Semi {
+        /// The algorithm: `[method.algorithm] kind = "fixmatch"` and its settings.
+        algorithm: SemiAlgorithm,
+        /// Iterations between two history rows (an "epoch" of this loop).
+        #[serde(default = "default_steps_per_epoch")]
+        steps_per_epoch: usize,
+        /// Unlabelled images per labelled image in a batch (μ).
+        #[serde(default = "default_unlabelled_ratio")]
+        unlabelled_ratio: usize,
+        /// Decay of the moving average of the weights that is evaluated, saved and (for the
+        /// mean teacher) teaches; 0 evaluates the raw weights.
+        #[serde(default = "default_ema_decay")]
+        ema_decay: f64,
+    },
     /// Multitask learning (SPEC T3): the first `trunk` layers of `[model]` are shared, the rest
     /// of `[model]` is the main task's head (trained with `[training] loss`), and every
     /// `[[method.tasks]]` adds a head on the trunk; the loss is the weighted sum.
@@ -258,6 +301,32 @@ impl MethodSection {
             | Self::SupCon { .. }
             | Self::Rotation { .. }
             | Self::MaskedImage { .. } => {}
+            Self::Semi {
+                algorithm,
+                steps_per_epoch,
+                unlabelled_ratio,
+                ema_decay,
+            } => {
+                algorithm.validate("method.algorithm")?;
+                if *steps_per_epoch == 0 {
+                    return Err(Error::invalid(
+                        "method.steps_per_epoch",
+                        "must be at least 1",
+                    ));
+                }
+                if *unlabelled_ratio == 0 {
+                    return Err(Error::invalid(
+                        "method.unlabelled_ratio",
+                        "must be at least 1 (unlabelled images per labelled image in a batch)",
+                    ));
+                }
+                if !(0.0..1.0).contains(ema_decay) {
+                    return Err(Error::invalid(
+                        "method.ema_decay",
+                        format!("must be in [0, 1), got {ema_decay}"),
+                    ));
+                }
+            }
             Self::Clip {
                 text_units,
                 temperature,
@@ -467,7 +536,28 @@ impl MethodSection {
 
     /// How many `[augment]` views the method draws of each image (1 allows none).
     pub fn views(&self) -> usize {
-        self.pretext().map_or(1, |p| p.objective.views())
+        match self {
+            Self::Semi { algorithm, .. } if algorithm.views().strong => 2,
+            _ => self.pretext().map_or(1, |p| p.objective.views()),
+        }
+    }
+
+    /// The settings of a semi-supervised method.
+    pub fn semi(&self) -> Option<SemiSpec> {
+        match self {
+            Self::Semi {
+                algorithm,
+                steps_per_epoch,
+                unlabelled_ratio,
+                ema_decay,
+            } => Some(SemiSpec {
+                algorithm: algorithm.clone(),
+                steps_per_epoch: *steps_per_epoch,
+                unlabelled_ratio: *unlabelled_ratio,
+                ema_decay: *ema_decay,
+            }),
+            _ => None,
+        }
     }
 }
 

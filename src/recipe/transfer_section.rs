@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::semi::GraphConfig;
+
 use crate::{Error, Result};
 
 fn one() -> f64 {
@@ -39,6 +41,18 @@ pub enum HeadKind {
     LinearSvm,
     /// `k`-nearest-neighbour vote on the backbone's features.
     NearestNeighbour,
+    /// Label spreading (Zhou et al. 2004) on a similarity graph of the backbone's features of
+    /// the labelled, unlabelled and test samples (transductive; seed 003 19.3.4).
+    LabelSpreading,
+    /// Label propagation (Zhu & Ghahramani 2002) on the same graph.
+    LabelPropagation,
+}
+
+impl HeadKind {
+    /// Whether the head labels a graph of all samples.
+    pub fn is_graph(self) -> bool {
+        matches!(self, Self::LabelSpreading | Self::LabelPropagation)
+    }
 }
 
 /// `[transfer]`: the first `backbone` layers take the weights of the run in `init_from`.
@@ -76,10 +90,30 @@ pub struct TransferSection {
     /// Neighbours that vote with `head = "nearest_neighbour"`.
     #[serde(default = "one_usize")]
     pub neighbours: usize,
+    /// The similarity graph of the graph heads: `{ kind = "knn", k = 7 }` (default) or
+    /// `{ kind = "rbf", gamma = 20.0 }` (all pairs; `neighbours = 10` keeps the nearest only).
+    #[serde(default)]
+    pub graph: GraphConfig,
+    /// Label spreading's α in (0, 1): the share of a node's label taken from its neighbours.
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Rounds of the graph heads (default: 30 for spreading, 1,000 for propagation, as in
+    /// scikit-learn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iter: Option<usize>,
+    /// The graph heads stop when the labels change by less than this (summed over nodes).
+    #[serde(default = "default_tol")]
+    pub tol: f64,
 }
 
 fn one_usize() -> usize {
     1
+}
+fn default_alpha() -> f64 {
+    0.2
+}
+fn default_tol() -> f64 {
+    1e-3
 }
 
 impl TransferSection {
@@ -135,6 +169,19 @@ impl TransferSection {
         }
         if self.neighbours == 0 {
             return Err(Error::invalid("transfer.neighbours", "must be at least 1"));
+        }
+        self.graph.validate("transfer.graph")?;
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(Error::invalid(
+                "transfer.alpha",
+                format!("must be in (0, 1), got {}", self.alpha),
+            ));
+        }
+        if self.max_iter == Some(0) || self.tol.is_nan() || self.tol < 0.0 {
+            return Err(Error::invalid(
+                "transfer.max_iter",
+                "the graph heads need max_iter >= 1 and tol >= 0",
+            ));
         }
         if !(self.backbone_lr_scale.is_finite() && self.backbone_lr_scale > 0.0) {
             return Err(Error::invalid(

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::data::{
     CsvSpec, Dataset, DatasetName, Preprocessor, TextEncoding, align_classes, imdb_word_index,
-    keep_classes, load_builtin, load_csv, load_imdb, load_text_splits, per_class_sample,
+    keep_classes, load_builtin, load_csv, load_imdb, load_text_splits, per_class_indices,
     validation_split,
 };
-use crate::recipe::{CsvFiles, DataSection, TextSection};
+use crate::recipe::{CsvFiles, DataSection, TextSection, UnlabelledSource};
 use crate::{Error, Result};
 
 /// A recipe's data, ready for training.
@@ -24,6 +24,12 @@ pub struct PreparedData {
     pub preprocessors: Vec<Preprocessor>,
     /// For text data: how new texts are encoded like the training texts.
     pub text: Option<TextEncoding>,
+    /// Unlabelled training samples (`[data] unlabelled`), preprocessed like the training set.
+    /// Their targets are the hidden true labels: only pseudo-label diagnostics read them.
+    pub unlabelled: Option<Dataset>,
+    /// With `train_per_class`: the indices of the labelled samples in the training data (after
+    /// `classes` and `train_limit`), so that other tools can train on the same labels.
+    pub labelled_indices: Option<Vec<usize>>,
 }
 
 /// A data source's training and test sets before any preprocessing.
@@ -52,8 +58,27 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
     if let Some(n) = section.test_limit {
         test = test.take(n);
     }
+    let mut unlabelled = None;
+    let mut labelled_indices = None;
     if let Some(n) = section.train_per_class {
-        train = per_class_sample(&train, n, section.subset_seed)?;
+        let chosen = per_class_indices(&train, n, section.subset_seed)?;
+        if section.unlabelled == Some(UnlabelledSource::Rest) {
+            let mut taken = vec![false; train.len()];
+            chosen.iter().for_each(|&i| taken[i] = true);
+            let rest: Vec<usize> = (0..train.len()).filter(|&i| !taken[i]).collect();
+            if rest.is_empty() {
+                return Err(Error::invalid(
+                    "data.unlabelled",
+                    format!(
+                        "train_per_class = {n} draws every training sample of '{}': none is left unlabelled",
+                        section.source_name()
+                    ),
+                ));
+            }
+            unlabelled = Some(train.subset(&rest));
+        }
+        train = train.subset(&chosen);
+        labelled_indices = Some(chosen);
     }
     if train.is_empty() || test.is_empty() {
         return Err(Error::invalid(
@@ -80,6 +105,9 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
             p.transform(v)?;
         }
         p.transform(&mut test)?;
+        if let Some(u) = unlabelled.as_mut() {
+            p.transform(u)?;
+        }
         preprocessors.push(p);
     }
     Ok(PreparedData {
@@ -88,6 +116,8 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         test,
         preprocessors,
         text,
+        unlabelled,
+        labelled_indices,
     })
 }
 
@@ -176,5 +206,73 @@ fn spec(csv: &CsvFiles, path: &Path, data_dir: Option<&Path>) -> CsvSpec {
         path: resolve(path, data_dir),
         label_column: csv.label_column.clone(),
         task: csv.task,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digits_section(extra: &str) -> DataSection {
+        toml::from_str(&format!("dataset = \"digits\"\n{extra}")).unwrap()
+    }
+
+    #[test]
+    fn the_unlabelled_rest_is_every_training_sample_not_drawn_as_labelled() {
+        let all = prepare_data(&digits_section(""), None).unwrap().train;
+        let data = prepare_data(
+            &digits_section("train_per_class = 3\nsubset_seed = 5\nunlabelled = \"rest\""),
+            None,
+        )
+        .unwrap();
+        let chosen = data.labelled_indices.clone().unwrap();
+        let rest = data.unlabelled.as_ref().unwrap();
+        assert_eq!(data.train.len(), 30);
+        assert_eq!(chosen.len(), 30);
+        assert_eq!(rest.len() + 30, all.len());
+        // The labelled samples are the chosen rows; none of them is also unlabelled.
+        for (k, &i) in chosen.iter().enumerate() {
+            assert_eq!(data.train.sample(k), all.sample(i));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &i in &chosen {
+            seen.insert(
+                all.sample(i)
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let overlap = (0..rest.len())
+            .filter(|&j| {
+                seen.contains(
+                    &rest
+                        .sample(j)
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .count();
+        // Digits holds a few exact duplicate images; a chosen row itself is never in the rest.
+        assert!(overlap <= 2, "{overlap}");
+        // Without unlabelled = "rest" nothing is kept unlabelled.
+        let plain = prepare_data(&digits_section("train_per_class = 3"), None).unwrap();
+        assert!(plain.unlabelled.is_none());
+    }
+
+    #[test]
+    fn bad_label_requests_are_clear_errors() {
+        let err = prepare_data(&digits_section("unlabelled = \"rest\""), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("train_per_class"), "{err}");
+        let err = prepare_data(
+            &digits_section("train_per_class = 1000\nunlabelled = \"rest\""),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("fewer than 1000"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
 //! A run whose classifier is not trained by gradient descent: a linear SVM or nearest
-//! neighbours fitted on the features of another run's backbone (`[transfer] head`).
+//! neighbours fitted on the features of another run's backbone, or label spreading /
+//! propagation over a graph of the labelled, unlabelled and test samples (`[transfer] head`).
 
 use std::time::Instant;
 
@@ -7,11 +8,13 @@ use burn::tensor::Device;
 
 use super::files::{RunFiles, write_atomic};
 use super::prepare::PreparedData;
-use super::train_run::RunReport;
+use super::train_run::{RunReport, write_labelled};
 use crate::data::Targets;
+use crate::model::Sequential;
 use crate::model::Summary;
 use crate::plot::plot_confusion;
 use crate::recipe::{HeadKind, Recipe, TransferSection};
+use crate::semi::Propagation;
 use crate::train::metrics::ConfusionMatrix;
 use crate::train::{Evaluation, History, backbone_features};
 use crate::transfer::{LinearSvm, knn_predict, load_source};
@@ -48,13 +51,23 @@ pub(crate) fn probe_recipe(
             recipe.model.build(&data.train.sample_shape, device)?
         }
     };
-    std::fs::create_dir_all(&files.dir).map_err(|e| Error::io("creating", &files.dir, e))?;
-    write_atomic(&files.recipe(), recipe.to_toml().as_bytes())?;
-    write_atomic(&files.summary(), summary.to_string().as_bytes())?;
     let started = Instant::now();
     let (train_x, d) = backbone_features(&source, section.backbone, &data.train, device);
     let (test_x, _) = backbone_features(&source, section.backbone, &data.test, device);
+    let mut extra = Vec::new();
     let pred = match section.head {
+        head if head.is_graph() => {
+            let nodes = GraphNodes {
+                train_x,
+                labels,
+                test_x,
+                truth,
+                classes: *num_classes,
+            };
+            let (pred, measures) = graph_predict(section, nodes, data, &source, device)?;
+            extra = measures;
+            pred
+        }
         HeadKind::LinearSvm => LinearSvm::fit(
             &train_x,
             d,
@@ -65,9 +78,16 @@ pub(crate) fn probe_recipe(
         )
         .predict(&test_x),
         HeadKind::NearestNeighbour => knn_predict(&train_x, labels, &test_x, d, section.neighbours),
-        HeadKind::Layers => unreachable!("layer heads train with fit"),
+        HeadKind::Layers | HeadKind::LabelSpreading | HeadKind::LabelPropagation => {
+            unreachable!("layer heads train with fit; graph heads are matched above")
+        }
     };
     let train_seconds = started.elapsed().as_secs_f64();
+    // The folder is written once the head has worked: a bad graph leaves nothing behind.
+    std::fs::create_dir_all(&files.dir).map_err(|e| Error::io("creating", &files.dir, e))?;
+    write_atomic(&files.recipe(), recipe.to_toml().as_bytes())?;
+    write_atomic(&files.summary(), summary.to_string().as_bytes())?;
+    write_labelled(recipe, data, files)?;
     let cm = ConfusionMatrix::from_predictions(truth, &pred, *num_classes);
     let test = Evaluation {
         loss: f64::NAN,
@@ -83,6 +103,9 @@ pub(crate) fn probe_recipe(
     let mut map = serde_json::Map::new();
     for (name, value) in &test.metrics {
         map.insert(format!("test_{name}"), (*value).into());
+    }
+    for (name, value) in extra {
+        map.insert(name.into(), value.into());
     }
     map.insert("feature_dims".into(), d.into());
     map.insert("train_seconds".into(), train_seconds.into());
@@ -101,4 +124,76 @@ pub(crate) fn probe_recipe(
         stopped_at: None,
         train_seconds,
     })
+}
+
+/// Named measures for metrics.json.
+type Measures = Vec<(&'static str, f64)>;
+
+/// The samples of a graph head: labelled training features and labels, test features and
+/// their (hidden) labels.
+struct GraphNodes<'a> {
+    train_x: Vec<f32>,
+    labels: &'a [u32],
+    test_x: Vec<f32>,
+    truth: &'a [u32],
+    classes: usize,
+}
+
+/// Label spreading or propagation over the graph of the labelled, unlabelled (`[data]
+/// unlabelled`) and test samples; returns the test nodes' labels and the measures:
+/// `transductive_accuracy` (every node not labelled, as scikit-learn's `transduction_` is
+/// scored), `unlabelled_accuracy` (the unlabelled training nodes) and the rounds run.
+fn graph_predict(
+    section: &TransferSection,
+    nodes: GraphNodes,
+    data: &PreparedData,
+    source: &Sequential,
+    device: &Device,
+) -> Result<(Vec<u32>, Measures)> {
+    let d = nodes.train_x.len() / nodes.labels.len().max(1);
+    let mut points = nodes.train_x;
+    let mut known: Vec<Option<u32>> = nodes.labels.iter().map(|&l| Some(l)).collect();
+    let mut hidden: Vec<u32> = Vec::new();
+    if let Some(u) = &data.unlabelled {
+        let (ux, _) = backbone_features(source, section.backbone, u, device);
+        points.extend(ux);
+        known.extend(std::iter::repeat_n(None, u.len()));
+        if let Targets::Classes { labels, .. } = &u.targets {
+            hidden = labels.clone();
+        }
+    }
+    let test_start = known.len();
+    points.extend(nodes.test_x);
+    known.extend(std::iter::repeat_n(None, nodes.truth.len()));
+    let graph = section.graph.build(&points, d)?;
+    graph.check_connected("transfer.graph")?;
+    let (update, rounds) = match section.head {
+        HeadKind::LabelSpreading => (
+            Propagation::Spread {
+                alpha: section.alpha,
+            },
+            section.max_iter.unwrap_or(30),
+        ),
+        _ => (Propagation::Propagate, section.max_iter.unwrap_or(1000)),
+    };
+    let out = update.run(&graph, &known, nodes.classes, rounds, section.tol);
+    let labels = out.labels();
+    let accuracy = |pred: &[u32], truth: &[u32]| {
+        let right = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
+        right as f64 / truth.len().max(1) as f64
+    };
+    let mut measures = vec![("rounds", out.rounds as f64)];
+    let unl = &labels[nodes.labels.len()..test_start];
+    if !hidden.is_empty() {
+        measures.push(("unlabelled_accuracy", accuracy(unl, &hidden)));
+    }
+    let mut all_truth = hidden;
+    all_truth.extend_from_slice(nodes.truth);
+    if all_truth.len() == labels.len() - nodes.labels.len() {
+        measures.push((
+            "transductive_accuracy",
+            accuracy(&labels[nodes.labels.len()..], &all_truth),
+        ));
+    }
+    Ok((labels[test_start..].to_vec(), measures))
 }

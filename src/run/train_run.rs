@@ -20,8 +20,8 @@ use crate::plot::{plot_confusion, plot_curves};
 use crate::recipe::{AnyRecipe, MethodSection, Recipe};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
-    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, evaluate, fit,
-    fit_embedding, fit_pretext, load_record, save_record,
+    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, check_semi,
+    evaluate, fit, fit_embedding, fit_pretext, fit_semi, load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -134,6 +134,19 @@ pub fn train_recipe(
         let json = serde_json::to_vec(names).expect("names serialise");
         write_atomic(&files.dir.join("classes.json"), &json)?;
     }
+    write_labelled(recipe, &data, &files)?;
+    if let Some(indices) = &data.labelled_indices {
+        // The labelled draw, so that bench/ references train on the same labels.
+        let json = serde_json::json!({
+            "dataset": recipe.data.source_name(),
+            "subset_seed": recipe.data.subset_seed,
+            "indices": indices,
+        });
+        write_atomic(
+            &files.dir.join("labelled.json"),
+            json.to_string().as_bytes(),
+        )?;
+    }
 
     let started = Instant::now();
     let evaluate_only = recipe
@@ -240,6 +253,14 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
         let units = shapes.last().map_or(0, |s| s.iter().product());
         spec.objective.check(&data.train.sample_shape, units)?;
     }
+    if let Some(spec) = method.and_then(MethodSection::semi) {
+        let views = recipe
+            .augment
+            .as_ref()
+            .map(|a| a.views.clone())
+            .unwrap_or_default();
+        check_semi(&spec, &data.train, data.unlabelled.as_ref(), &views)?;
+    }
     let classes = data.train.num_classes().unwrap_or(0);
     let needs_classes = match method {
         Some(MethodSection::Clip { .. }) => Some("CLIP draws each image's caption from its class"),
@@ -256,12 +277,14 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
             format!("{why}: the data needs class labels of at least two classes"),
         ));
     }
-    let checkpoints =
-        |m: &MethodSection| m.pretext().is_some() || matches!(m, MethodSection::Clip { .. });
+    let checkpoints = |m: &MethodSection| {
+        m.pretext().is_some()
+            || matches!(m, MethodSection::Clip { .. } | MethodSection::Semi { .. })
+    };
     if method.is_some_and(|m| !checkpoints(m)) && resume {
         return Err(Error::invalid(
             "--resume",
-            "this [method] writes no checkpoint to resume from (plain training, the self-supervised methods and CLIP do); start the run again",
+            "this [method] writes no checkpoint to resume from (plain training, the self-supervised, semi-supervised methods and CLIP do); start the run again",
         ));
     }
     Ok(())
@@ -309,6 +332,21 @@ fn train_by_method(
             let (outcome, multi) =
                 train_multitask(model, recipe, shared, &data.train, cfg, device, observer)?;
             Ok((outcome, MethodParts::Heads(multi)))
+        }
+        Some(method @ MethodSection::Semi { .. }) => {
+            let spec = method.semi().expect("a semi-supervised method");
+            let (unlabelled, val) = (data.unlabelled.as_ref(), data.val.as_ref());
+            let outcome = fit_semi(
+                model,
+                &data.train,
+                unlabelled,
+                val,
+                &spec,
+                cfg,
+                device,
+                observer,
+            )?;
+            Ok((outcome, MethodParts::None))
         }
         Some(method) => match method.pretext() {
             Some(spec) => {
@@ -398,6 +436,23 @@ pub fn load_trained_model(dir: &Path, device: &Device) -> Result<TrainedRun> {
         preprocessors,
         text,
     })
+}
+
+/// Writes `labelled.json` (the labelled draw of `train_per_class`, as indices into the training
+/// data) when the run has one, so that bench/ references train on the same labels.
+pub(crate) fn write_labelled(recipe: &Recipe, data: &PreparedData, files: &RunFiles) -> Result<()> {
+    if let Some(indices) = &data.labelled_indices {
+        let json = serde_json::json!({
+            "dataset": recipe.data.source_name(),
+            "subset_seed": recipe.data.subset_seed,
+            "indices": indices,
+        });
+        write_atomic(
+            &files.dir.join("labelled.json"),
+            json.to_string().as_bytes(),
+        )?;
+    }
+    Ok(())
 }
 
 fn start_folder(recipe: &Recipe, files: &RunFiles, resume: bool) -> Result<()> {

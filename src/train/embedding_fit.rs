@@ -41,7 +41,8 @@ impl StepLoss {
             | MethodSection::SupCon { .. }
             | MethodSection::Rotation { .. }
             | MethodSection::MaskedImage { .. }
-            | MethodSection::Clip { .. } => return None,
+            | MethodSection::Clip { .. }
+            | MethodSection::Semi { .. } => return None,
             MethodSection::Metric {
                 loss,
                 miner,

@@ -13,6 +13,7 @@ pub mod metrics;
 mod multitask_fit;
 mod observer;
 mod pretext_fit;
+mod semi_fit;
 
 pub use batch::{batch_inputs, batch_targets};
 pub use checkpoint::{Checkpoint, RunningTotals, TrainState, all_finite, load_record, save_record};
@@ -28,3 +29,4 @@ pub use history::History;
 pub use multitask_fit::{TaskLabels, fit_multitask};
 pub use observer::{Observer, Silent};
 pub use pretext_fit::fit_pretext;
+pub use semi_fit::{check_semi, fit_semi};

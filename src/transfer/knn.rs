@@ -52,6 +52,48 @@ pub fn knn_predict(
         .collect()
 }
 
+/// For every row of `points` (`d` features each), its `k` nearest other rows (index and squared
+/// Euclidean distance, nearest first); all other rows when `k` is at least their number. The
+/// same blocked matrix products as [`knn_predict`], so 60,000 points take seconds.
+pub fn nearest_neighbours(points: &[f32], d: usize, k: usize) -> Vec<Vec<(usize, f32)>> {
+    let n = points.len() / d.max(1);
+    let k = k.min(n.saturating_sub(1));
+    let norms: Vec<f32> = points
+        .chunks(d)
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    let all = MatRef::new(points, n, d).t();
+    points
+        .par_chunks(QUERY_CHUNK * d)
+        .enumerate()
+        .flat_map_iter(|(b, block)| {
+            let m = block.len() / d;
+            let mut dots = vec![0.0f32; m * n];
+            matmul(&mut dots, MatRef::new(block, m, d), all, false);
+            let norms = &norms;
+            (0..m)
+                .map(move |i| {
+                    let me = b * QUERY_CHUNK + i;
+                    let row = &dots[i * n..(i + 1) * n];
+                    let mut dist: Vec<(usize, f32)> = row
+                        .iter()
+                        .zip(norms)
+                        .enumerate()
+                        .filter(|&(j, _)| j != me)
+                        .map(|(j, (dot, r2))| (j, (norms[me] + r2 - 2.0 * dot).max(0.0)))
+                        .collect();
+                    if k > 0 && k < dist.len() {
+                        dist.select_nth_unstable_by(k - 1, |a, b| a.1.total_cmp(&b.1));
+                        dist.truncate(k);
+                    }
+                    dist.sort_by(|a, b| a.1.total_cmp(&b.1));
+                    dist
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The majority label of the `k` nearest of `(distance, label)`, ties to the nearer.
 fn vote(mut dist: Vec<(f32, u32)>, k: usize) -> u32 {
     dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
@@ -67,6 +109,15 @@ fn vote(mut dist: Vec<(f32, u32)>, k: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_neighbours_leave_the_point_itself_out() {
+        let points = [0.0, 0.0, 1.0, 0.0, 10.0, 10.0, 11.0, 10.0];
+        let near = nearest_neighbours(&points, 2, 2);
+        assert_eq!(near[0], vec![(1, 1.0), (2, 200.0)]);
+        assert_eq!(near[3][0], (2, 1.0));
+        assert_eq!(nearest_neighbours(&points, 2, 10)[0].len(), 3);
+    }
 
     #[test]
     fn nearest_and_majority_votes() {

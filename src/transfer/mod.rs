@@ -7,5 +7,5 @@ mod knn;
 mod svm;
 
 pub use init::{Transferred, init_from_run, load_source};
-pub use knn::knn_predict;
+pub use knn::{knn_predict, nearest_neighbours};
 pub use svm::LinearSvm;

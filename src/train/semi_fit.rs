@@ -1,0 +1,596 @@
+//! The semi-supervised training loop shared by every deep method of [`crate::semi`]: a
+//! labelled and an unlabelled stream zipped by iteration, the weak and strong views drawn per
+//! batch, `supervised + λ(t) · unsupervised` with λ ramped up, an exponential moving average of
+//! the weights that is evaluated and returned, and a log of the unsupervised loss, the mask
+//! rate and (for diagnosis only) the accuracy of the pseudo-labels against the hidden labels.
+//!
+//! Model selection never sees test labels: the returned model is the average after the last
+//! iteration; a labelled validation split, when the recipe holds one out, is only logged.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::checkpoint::TrainState;
+use super::evaluate::evaluate;
+use super::fit::{
+    FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
+    resume_epochs,
+};
+use super::observer::Observer;
+use crate::augment::Pipeline;
+use crate::data::{Dataset, Targets};
+use crate::model::Sequential;
+use crate::optim::{Averaging, WeightAverage};
+use crate::recipe::SemiSpec;
+use crate::semi::{SemiAlgorithm, SemiBatch, StepContext, sigmoid_ramp};
+use crate::{Error, Result};
+
+/// Checks what the semi-supervised loop needs of its data and views: labelled classes,
+/// unlabelled samples of the same shape when the method learns from them, and the `[augment]`
+/// views it draws (the strong one for FixMatch), keeping the image size.
+pub fn check_semi(
+    spec: &SemiSpec,
+    labelled: &Dataset,
+    unlabelled: Option<&Dataset>,
+    views: &[Pipeline],
+) -> Result<()> {
+    let Targets::Classes { num_classes, .. } = labelled.targets else {
+        return Err(Error::invalid(
+            "data",
+            "semi-supervised methods train classifiers: the data needs class labels",
+        ));
+    };
+    if num_classes < 2 {
+        return Err(Error::invalid(
+            "data",
+            "the labelled data holds fewer than two classes",
+        ));
+    }
+    if spec.algorithm.uses_unlabelled() {
+        match unlabelled {
+            None => {
+                return Err(Error::invalid(
+                    "data.unlabelled",
+                    format!(
+                        "{} learns from unlabelled data, and the recipe gives none: set data.unlabelled = \"rest\" with data.train_per_class",
+                        spec.algorithm.name()
+                    ),
+                ));
+            }
+            Some(u) if u.is_empty() => {
+                return Err(Error::invalid(
+                    "data.unlabelled",
+                    "the unlabelled set is empty",
+                ));
+            }
+            Some(u) if u.sample_shape != labelled.sample_shape => {
+                return Err(Error::invalid(
+                    "data.unlabelled",
+                    format!(
+                        "unlabelled samples have shape {:?}, labelled ones {:?}",
+                        u.sample_shape, labelled.sample_shape
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let needed = spec.algorithm.views();
+    if needed.strong && views.len() < 2 {
+        return Err(Error::invalid(
+            "augment",
+            "FixMatch needs two [[augment.views]]: the weak view first, the strong one second",
+        ));
+    }
+    if let &[c, h, w] = labelled.sample_shape.as_slice() {
+        for (i, v) in views.iter().enumerate() {
+            if v.output_shape([c, h, w]) != [c, h, w] {
+                return Err(Error::invalid(
+                    format!("augment.views[{i}]"),
+                    "semi-supervised views must keep the image size (the same model reads labelled and unlabelled views)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trains `model` on the `labelled` classes and the `unlabelled` samples with `spec`'s
+/// algorithm for `cfg.training.epochs x spec.steps_per_epoch` iterations; returns the moving
+/// average of the weights. `device` has autodiff.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_semi(
+    model: Sequential,
+    labelled: &Dataset,
+    unlabelled: Option<&Dataset>,
+    val: Option<&Dataset>,
+    spec: &SemiSpec,
+    cfg: &FitConfig,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<FitOutcome> {
+    check_augment(cfg, labelled)?;
+    check_semi(spec, labelled, unlabelled, &cfg.views)?;
+    let Targets::Classes {
+        labels,
+        num_classes,
+    } = &labelled.targets
+    else {
+        unreachable!("checked by check_semi")
+    };
+    let algorithm = &spec.algorithm;
+    let t = &cfg.training;
+    let steps = spec.steps_per_epoch;
+    let total = t.epochs * steps;
+    let (weight, ramp_share) = algorithm.weighting();
+    let ramp_steps = (ramp_share * total as f64).round() as usize;
+    let mut schedule = cfg
+        .schedule
+        .build(cfg.optimizer.learning_rate(), total, steps);
+    let optim = cfg.optimizer.build(t.clip);
+    let lr_groups = LayerLr::new(&model, &cfg.layer_lr_scales);
+    let averaging = Averaging::Ema {
+        decay: spec.ema_decay,
+    };
+    let ckpt_model = model.clone();
+    let (mut model, mut optim, mut state) = resume_epochs(cfg, model, optim, &mut schedule)?;
+    let mut average = WeightAverage::new(averaging)?;
+    if let Some(ckpt) = cfg.checkpoint.as_ref().filter(|_| cfg.resume)
+        && let Some(avg) = ckpt.load_average(ckpt_model)?
+    {
+        average = WeightAverage::resume(averaging, &avg, state.average_snapshots)?;
+    }
+    let mut history = std::mem::take(&mut state.history);
+    let mut global_step = state.global_step;
+    let draw = ViewDraw::new(&cfg.views, &labelled.sample_shape);
+    let hidden = unlabelled.and_then(|u| match &u.targets {
+        Targets::Classes { labels, .. } => Some(labels.as_slice()),
+        _ => None,
+    });
+    let eval_device = device.clone().without_autodiff();
+    device.seed(cfg.seed.wrapping_add(global_step as u64));
+    observer.on_train_begin(state.epochs_done + 1, t.epochs, steps);
+    for epoch in state.epochs_done + 1..=t.epochs {
+        let started = Instant::now();
+        let seed = epoch_seed(cfg.seed, epoch);
+        let mut labelled_stream = IndexStream::new(labelled.len(), seed);
+        let mut unlabelled_stream =
+            unlabelled.map(|u| IndexStream::new(u.len(), seed ^ 0x6A09_E667_F3BC_C909));
+        let mut sums = EpochSums::default();
+        observer.on_epoch_begin(epoch, 0);
+        for step in 1..=steps {
+            let lr = schedule.lr(global_step);
+            let lambda = weight * sigmoid_ramp(global_step, ramp_steps);
+            let step_seed = cfg.seed ^ (global_step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+            global_step += 1;
+            let idx = labelled_stream.take(t.batch_size);
+            let label_values: Vec<u32> = idx.iter().map(|&i| labels[i]).collect();
+            let views = algorithm.views();
+            let (unl_idx, weak, strong) = match (unlabelled, unlabelled_stream.as_mut()) {
+                (Some(u), Some(stream)) if algorithm.uses_unlabelled() => {
+                    let unl_idx = stream.take(t.batch_size * spec.unlabelled_ratio);
+                    let weak = (0..views.weak)
+                        .map(|k| {
+                            draw.view(0, u, &unl_idx, step_seed ^ (k as u64 + 2) << 40, device)
+                        })
+                        .collect();
+                    let strong = views
+                        .strong
+                        .then(|| draw.view(1, u, &unl_idx, step_seed ^ 0xFF << 48, device));
+                    (unl_idx, weak, strong)
+                }
+                _ => (Vec::new(), Vec::new(), None),
+            };
+            let batch = SemiBatch {
+                labelled: draw.view(0, labelled, &idx, step_seed, device),
+                labels: class_tensor(&label_values, device),
+                label_values,
+                classes: *num_classes,
+                weak,
+                strong,
+            };
+            let teacher = matches!(algorithm, SemiAlgorithm::MeanTeacher { .. })
+                .then(|| average.apply(model.valid()));
+            let ctx = StepContext {
+                model: &model,
+                teacher: teacher.as_ref(),
+                seed: step_seed ^ 0x2545_F491_4F6C_DD1D,
+            };
+            let out = algorithm.step(&ctx, batch);
+            let supervised = finite_loss(&out.supervised, epoch, step, "lower optimizer.lr")?;
+            let (loss, unsupervised) = match out.unsupervised {
+                Some(u) => {
+                    let value = finite_loss(
+                        &u,
+                        epoch,
+                        step,
+                        "lower method.algorithm.weight or optimizer.lr",
+                    )?;
+                    (out.supervised + u.mul_scalar(lambda), value)
+                }
+                None => (out.supervised, 0.0),
+            };
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr_groups.at(lr), model, grads);
+            average.update(&model);
+            sums.add(supervised, unsupervised, lambda);
+            if let Some(p) = &out.pseudo {
+                sums.mask += p.mask_rate();
+                sums.pseudo_steps += 1;
+                if let Some(truth) = hidden {
+                    let truth: Vec<u32> = unl_idx.iter().map(|&i| truth[i]).collect();
+                    if let Some(acc) = p.accuracy(&truth) {
+                        sums.pseudo_right +=
+                            acc * p.mask.iter().filter(|&&m| m > 0.0).count() as f64;
+                        sums.pseudo_kept += p.mask.iter().filter(|&&m| m > 0.0).count() as f64;
+                    }
+                }
+            }
+            observer.on_step(epoch, step, &sums.running(lr));
+        }
+        let mut logs = sums.logs(schedule.lr(global_step.saturating_sub(1)));
+        if let Some(v) = val.filter(|v| !v.is_empty()) {
+            let averaged = average.apply(model.valid());
+            let e = evaluate(&averaged, v, t.loss, 512, &eval_device)?;
+            logs.push(("val_loss", e.loss));
+            logs.extend(e.metrics.iter().map(|(k, v)| (val_name(k), *v)));
+        }
+        logs.push(("seconds", started.elapsed().as_secs_f64()));
+        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
+        if let Some(ckpt) = &cfg.checkpoint {
+            let state = TrainState {
+                epochs_done: epoch,
+                global_step,
+                history: history.clone(),
+                schedule: Some(schedule.state().clone()),
+                average_snapshots: average.snapshots(),
+                ..TrainState::default()
+            };
+            let averaged = average.apply(model.clone());
+            ckpt.save(&model, &optim, &state, (None, Some(&averaged)))?;
+        }
+    }
+    observer.on_train_end();
+    Ok(FitOutcome {
+        model: average.apply(model),
+        history,
+        stopped_at: None,
+    })
+}
+
+/// History names of validation metrics.
+fn val_name(metric: &str) -> &'static str {
+    match metric {
+        "accuracy" => "val_accuracy",
+        _ => "val_metric",
+    }
+}
+
+fn class_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
+    let v: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+    Tensor::from_data(TensorData::new(v, [labels.len()]), device)
+}
+
+/// Endless shuffled passes over `0..n`: each pass a fresh permutation, so a batch larger than
+/// `n` repeats samples (40 labelled images fill a batch of 64).
+struct IndexStream {
+    order: Vec<usize>,
+    pos: usize,
+    rng: ChaCha8Rng,
+}
+
+impl IndexStream {
+    fn new(n: usize, seed: u64) -> Self {
+        let mut s = Self {
+            order: (0..n).collect(),
+            pos: n,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        };
+        s.refill();
+        s
+    }
+
+    fn refill(&mut self) {
+        self.order.shuffle(&mut self.rng);
+        self.pos = 0;
+    }
+
+    fn take(&mut self, k: usize) -> Vec<usize> {
+        let mut out = Vec::with_capacity(k);
+        while out.len() < k {
+            if self.pos == self.order.len() {
+                self.refill();
+            }
+            let end = (self.pos + k - out.len()).min(self.order.len());
+            out.extend_from_slice(&self.order[self.pos..end]);
+            self.pos = end;
+        }
+        out
+    }
+}
+
+/// Draws batches through the `[augment]` views: view 0 is the weak one (the raw images when
+/// there is none), view 1 the strong one.
+struct ViewDraw<'a> {
+    views: &'a [Pipeline],
+    shape: Option<[usize; 3]>,
+}
+
+impl<'a> ViewDraw<'a> {
+    fn new(views: &'a [Pipeline], shape: &[usize]) -> Self {
+        let shape = match *shape {
+            [c, h, w] => Some([c, h, w]),
+            _ => None,
+        };
+        Self { views, shape }
+    }
+
+    fn view(
+        &self,
+        which: usize,
+        data: &Dataset,
+        idx: &[usize],
+        seed: u64,
+        device: &Device,
+    ) -> Tensor<2> {
+        let d = data.sample_len();
+        let mut values = Vec::with_capacity(idx.len() * d);
+        for &i in idx {
+            values.extend_from_slice(data.sample(i));
+        }
+        if let (Some(pipeline), Some(shape)) = (self.views.get(which), self.shape) {
+            values = pipeline.apply_batch(&values, shape, seed);
+        }
+        Tensor::from_data(TensorData::new(values, [idx.len(), d]), device)
+    }
+}
+
+/// An epoch's running sums for the log.
+#[derive(Default)]
+struct EpochSums {
+    steps: usize,
+    total: f64,
+    supervised: f64,
+    unsupervised: f64,
+    lambda: f64,
+    mask: f64,
+    pseudo_steps: usize,
+    pseudo_right: f64,
+    pseudo_kept: f64,
+}
+
+impl EpochSums {
+    fn add(&mut self, supervised: f64, unsupervised: f64, lambda: f64) {
+        self.steps += 1;
+        self.total += supervised + lambda * unsupervised;
+        self.supervised += supervised;
+        self.unsupervised += unsupervised;
+        self.lambda = lambda;
+    }
+
+    fn mean(&self, sum: f64) -> f64 {
+        sum / self.steps.max(1) as f64
+    }
+
+    fn running(&self, lr: f64) -> Vec<(&'static str, f64)> {
+        let mut logs = vec![
+            ("loss", self.mean(self.total)),
+            ("sup_loss", self.mean(self.supervised)),
+            ("unsup_loss", self.mean(self.unsupervised)),
+        ];
+        if self.pseudo_steps > 0 {
+            logs.push(("mask_rate", self.mask / self.pseudo_steps as f64));
+        }
+        logs.push(("lr", lr));
+        logs
+    }
+
+    /// The epoch's row: the mean losses, λ at the end, the mask rate and the pseudo-labels'
+    /// accuracy (over all kept pseudo-labels of the epoch) where the method makes them.
+    fn logs(&self, lr: f64) -> Vec<(&'static str, f64)> {
+        let mut logs = vec![
+            ("loss", self.mean(self.total)),
+            ("sup_loss", self.mean(self.supervised)),
+            ("unsup_loss", self.mean(self.unsupervised)),
+            ("lambda", self.lambda),
+        ];
+        if self.pseudo_steps > 0 {
+            logs.push(("mask_rate", self.mask / self.pseudo_steps as f64));
+            if self.pseudo_kept > 0.0 {
+                logs.push(("pseudo_accuracy", self.pseudo_right / self.pseudo_kept));
+            }
+        }
+        logs.push(("lr", lr));
+        logs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::augment::AugmentOp;
+    use crate::data::{DatasetName, load_builtin, per_class_indices};
+    use crate::losses::LossConfig;
+    use crate::model::{ActivationKind, LayerConfig, SequentialConfig};
+    use crate::optim::OptimizerConfig;
+    use crate::train::{Checkpoint, Silent};
+
+    /// 3 labelled digits per class and the rest of the training digits unlabelled.
+    fn digits() -> (Dataset, Dataset) {
+        let train = load_builtin(DatasetName::Digits, None).unwrap().train;
+        let chosen = per_class_indices(&train, 3, 1).unwrap();
+        let rest: Vec<usize> = (0..train.len()).filter(|i| !chosen.contains(i)).collect();
+        (train.subset(&chosen), train.subset(&rest))
+    }
+
+    fn model(device: &Device) -> Sequential {
+        SequentialConfig::new()
+            .add(LayerConfig::flatten())
+            .add(LayerConfig::dense(32, ActivationKind::Relu))
+            .add(LayerConfig::dense(10, ActivationKind::Softmax))
+            .build(&[1, 8, 8], device)
+            .unwrap()
+    }
+
+    fn spec(algorithm: &str) -> SemiSpec {
+        SemiSpec {
+            algorithm: toml::from_str(&format!("kind = \"{algorithm}\"")).unwrap(),
+            steps_per_epoch: 5,
+            unlabelled_ratio: 3,
+            ema_decay: 0.9,
+        }
+    }
+
+    fn cfg(epochs: usize) -> FitConfig {
+        let mut cfg = FitConfig::new(
+            LossConfig::SparseCategoricalCrossentropy,
+            OptimizerConfig::sgd(0.05, 0.9),
+            epochs,
+            16,
+        );
+        let shift = |extra: Vec<AugmentOp>| {
+            let mut ops = vec![AugmentOp::Translate { fraction: 0.125 }];
+            ops.extend(extra);
+            Pipeline {
+                ops: ops
+                    .into_iter()
+                    .map(|op| crate::augment::Step { op, p: 1.0 })
+                    .collect(),
+            }
+        };
+        cfg.views = vec![shift(vec![]), shift(vec![AugmentOp::Cutout { size: 0.5 }])];
+        cfg
+    }
+
+    fn output(model: &Sequential, device: &Device) -> Vec<f32> {
+        let x = Tensor::<2>::ones([1, 64], device);
+        model
+            .forward(model.reshape_input(x))
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_algorithm_trains_and_logs_its_terms() {
+        let (labelled, unlabelled) = digits();
+        let device = Device::flex().autodiff();
+        for name in [
+            "supervised",
+            "pseudo_label",
+            "entropy_min",
+            "mutual_information",
+            "pi_model",
+            "mean_teacher",
+            "vat",
+            "mixmatch",
+            "fixmatch",
+        ] {
+            device.seed(1);
+            let mut s = spec(name);
+            if let SemiAlgorithm::PseudoLabel { threshold, .. }
+            | SemiAlgorithm::FixMatch { threshold, .. } = &mut s.algorithm
+            {
+                *threshold = 0.3; // a young model's labels pass it, so the term is not empty
+            }
+            let out = fit_semi(
+                model(&device),
+                &labelled,
+                Some(&unlabelled),
+                Some(&labelled),
+                &s,
+                &cfg(2),
+                &device,
+                &mut Silent,
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let h = &out.history;
+            assert_eq!(h.len(), 2, "{name}");
+            let unsup = h.series("unsup_loss").unwrap();
+            let makes_labels = matches!(name, "pseudo_label" | "fixmatch");
+            assert_eq!(h.series("mask_rate").is_some(), makes_labels, "{name}");
+            match name {
+                "supervised" => assert!(unsup.iter().all(|&u| u == 0.0)),
+                // The mutual-information term is an entropy difference: it may be negative.
+                "mutual_information" => assert!(unsup.iter().all(|u| u.is_finite() && *u != 0.0)),
+                _ => assert!(
+                    unsup.iter().all(|&u| u.is_finite() && u > 0.0),
+                    "{name}: {unsup:?}"
+                ),
+            }
+            assert!(h.series("val_accuracy").is_some(), "{name}");
+            // λ reaches its full weight by the end (the ramp takes 40% of the steps).
+            let (weight, ramp) = s.algorithm.weighting();
+            let lambda = h.last("lambda").unwrap();
+            assert!(ramp <= 0.4 && (lambda - weight).abs() < 1e-12, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_stopped_semi_run_resumes_where_it_stopped() {
+        let (labelled, unlabelled) = digits();
+        let device = Device::flex().autodiff();
+        let dir = tempfile::tempdir().unwrap();
+        // One initial model for all three runs: the device's random stream is shared with
+        // tests running in parallel.
+        device.seed(4);
+        let start = model(&device);
+        let run = |epochs: usize, resume: bool| {
+            let mut cfg = cfg(epochs);
+            // No ramp-up: its length depends on the planned epochs, which differ here.
+            let mut spec = spec("mean_teacher");
+            spec.algorithm = toml::from_str("kind = \"mean_teacher\"\nramp_up = 0.0").unwrap();
+            cfg.checkpoint = Some(Checkpoint::new(dir.path().join("ckpt")));
+            cfg.resume = resume;
+            let out = fit_semi(
+                start.clone(),
+                &labelled,
+                Some(&unlabelled),
+                None,
+                &spec,
+                &cfg,
+                &device,
+                &mut Silent,
+            )
+            .unwrap();
+            (output(&out.model, &device), out.history)
+        };
+        run(2, false);
+        let (resumed, history) = run(3, true);
+        assert_eq!(history.len(), 3);
+        std::fs::remove_dir_all(dir.path().join("ckpt")).unwrap();
+        let (whole, _) = run(3, false);
+        assert_eq!(
+            resumed, whole,
+            "the teacher (moving average) is restored too"
+        );
+    }
+
+    #[test]
+    fn missing_unlabelled_data_or_views_are_clear_errors() {
+        let (labelled, unlabelled) = digits();
+        let err = check_semi(&spec("fixmatch"), &labelled, None, &cfg(1).views)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("data.unlabelled"), "{err}");
+        check_semi(&spec("supervised"), &labelled, None, &[]).unwrap();
+        let err = check_semi(
+            &spec("fixmatch"),
+            &labelled,
+            Some(&unlabelled),
+            &cfg(1).views[..1],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("strong"), "{err}");
+        let empty = unlabelled.take(0);
+        assert!(check_semi(&spec("vat"), &labelled, Some(&empty), &[]).is_err());
+    }
+}
