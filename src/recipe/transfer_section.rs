@@ -46,12 +46,22 @@ pub enum HeadKind {
     LabelSpreading,
     /// Label propagation (Zhu & Ghahramani 2002) on the same graph.
     LabelPropagation,
+    /// Co-training (Blum & Mitchell 1998) of two softmax regressions on the two halves of the
+    /// features, with `[data] unlabelled`.
+    CoTraining,
+    /// Tri-training (Zhou & Li 2005) of three softmax regressions, with `[data] unlabelled`.
+    TriTraining,
 }
 
 impl HeadKind {
     /// Whether the head labels a graph of all samples.
     pub fn is_graph(self) -> bool {
         matches!(self, Self::LabelSpreading | Self::LabelPropagation)
+    }
+
+    /// Whether the head learns from `[data] unlabelled` by disagreement (co-/tri-training).
+    pub fn is_disagreement(self) -> bool {
+        matches!(self, Self::CoTraining | Self::TriTraining)
     }
 }
 
@@ -104,6 +114,20 @@ pub struct TransferSection {
     /// The graph heads stop when the labels change by less than this (summed over nodes).
     #[serde(default = "default_tol")]
     pub tol: f64,
+    /// Rounds of co-training (default 30, as Blum & Mitchell) and tri-training (at most).
+    #[serde(default = "default_rounds")]
+    pub rounds: usize,
+    /// Co-training: samples per class each classifier labels per round (default 1, as Blum &
+    /// Mitchell's one positive per round).
+    #[serde(default = "default_per_round")]
+    pub per_round: usize,
+}
+
+fn default_rounds() -> usize {
+    30
+}
+fn default_per_round() -> usize {
+    1
 }
 
 fn one_usize() -> usize {
@@ -175,6 +199,12 @@ impl TransferSection {
             return Err(Error::invalid(
                 "transfer.alpha",
                 format!("must be in (0, 1), got {}", self.alpha),
+            ));
+        }
+        if self.rounds == 0 || self.per_round == 0 {
+            return Err(Error::invalid(
+                "transfer.rounds",
+                "co-training and tri-training need rounds >= 1 and per_round >= 1",
             ));
         }
         if self.max_iter == Some(0) || self.tol.is_nan() || self.tol < 0.0 {

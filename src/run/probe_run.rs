@@ -15,6 +15,7 @@ use crate::model::Summary;
 use crate::plot::plot_confusion;
 use crate::recipe::{HeadKind, Recipe, TransferSection};
 use crate::semi::Propagation;
+use crate::semi::cotrain::{CoTraining, SoftmaxRegression, TriTraining, argmax_rows};
 use crate::train::metrics::ConfusionMatrix;
 use crate::train::{Evaluation, History, backbone_features};
 use crate::transfer::{LinearSvm, knn_predict, load_source};
@@ -56,6 +57,20 @@ pub(crate) fn probe_recipe(
     let (test_x, _) = backbone_features(&source, section.backbone, &data.test, device);
     let mut extra = Vec::new();
     let pred = match section.head {
+        head if head.is_disagreement() => {
+            let labelled = (train_x.as_slice(), labels.as_slice());
+            let (pred, measures) = disagreement_predict(
+                section,
+                labelled,
+                &test_x,
+                data,
+                &source,
+                recipe.seed,
+                device,
+            )?;
+            extra = measures;
+            pred
+        }
         head if head.is_graph() => {
             let nodes = GraphNodes {
                 train_x,
@@ -78,8 +93,12 @@ pub(crate) fn probe_recipe(
         )
         .predict(&test_x),
         HeadKind::NearestNeighbour => knn_predict(&train_x, labels, &test_x, d, section.neighbours),
-        HeadKind::Layers | HeadKind::LabelSpreading | HeadKind::LabelPropagation => {
-            unreachable!("layer heads train with fit; graph heads are matched above")
+        HeadKind::Layers
+        | HeadKind::LabelSpreading
+        | HeadKind::LabelPropagation
+        | HeadKind::CoTraining
+        | HeadKind::TriTraining => {
+            unreachable!("layer heads train with fit; the others are matched above")
         }
     };
     let train_seconds = started.elapsed().as_secs_f64();
@@ -196,4 +215,66 @@ fn graph_predict(
         ));
     }
     Ok((labels[test_start..].to_vec(), measures))
+}
+
+/// Co-training or tri-training with the labelled and the unlabelled (`[data] unlabelled`)
+/// features; returns the test predictions and the measures: `unlabelled_accuracy` (the final
+/// classifiers on the unlabelled training samples, diagnosis), `labelled_only_test_accuracy`
+/// (the same softmax regression fitted on the labelled samples alone: the baseline) and the
+/// rounds or pseudo-labels added.
+#[allow(clippy::too_many_arguments)]
+fn disagreement_predict(
+    section: &TransferSection,
+    (train_x, labels): (&[f32], &[u32]),
+    test_x: &[f32],
+    data: &PreparedData,
+    source: &Sequential,
+    seed: u64,
+    device: &Device,
+) -> Result<(Vec<u32>, Measures)> {
+    let unlabelled = data.unlabelled.as_ref().ok_or_else(|| {
+        Error::invalid(
+            "data.unlabelled",
+            "co-training and tri-training learn from unlabelled data: set data.unlabelled = \"rest\" with data.train_per_class",
+        )
+    })?;
+    let classes = labels.iter().max().map_or(0, |&m| m as usize + 1);
+    let d = train_x.len() / labels.len().max(1);
+    let (ux, _) = backbone_features(source, section.backbone, unlabelled, device);
+    let (pred_test, pred_unl, mut measures) = match section.head {
+        HeadKind::CoTraining => {
+            let run = CoTraining {
+                rounds: section.rounds,
+                per_round: section.per_round,
+            };
+            let trained = run.run((train_x, labels), &ux, d, classes);
+            let added = ("pseudo_labelled", trained.added as f64);
+            (trained.predict(test_x), trained.predict(&ux), vec![added])
+        }
+        _ => {
+            let run = TriTraining {
+                rounds: section.rounds,
+                seed,
+            };
+            let trained = run.run((train_x, labels), &ux, d, classes);
+            let rounds = ("rounds", trained.rounds as f64);
+            (trained.predict(test_x), trained.predict(&ux), vec![rounds])
+        }
+    };
+    let accuracy = |pred: &[u32], truth: &[u32]| {
+        let right = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
+        right as f64 / truth.len().max(1) as f64
+    };
+    if let Targets::Classes { labels: hidden, .. } = &unlabelled.targets {
+        measures.push(("unlabelled_accuracy", accuracy(&pred_unl, hidden)));
+    }
+    if let Targets::Classes { labels: truth, .. } = &data.test.targets {
+        let alone = SoftmaxRegression::fit(train_x, d, labels, classes);
+        let pred: Vec<u32> = argmax_rows(&alone.proba(test_x), classes)
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        measures.push(("labelled_only_test_accuracy", accuracy(&pred, truth)));
+    }
+    Ok((pred_test, measures))
 }

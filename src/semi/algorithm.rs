@@ -12,6 +12,7 @@ use super::mixmatch::mixmatch_step;
 use super::mutual_info::mutual_info_step;
 use super::pi_model::pi_model_step;
 use super::pseudo_label::pseudo_label_step;
+use super::self_training::self_training_step;
 use super::step::{SemiBatch, StepContext, StepLoss, split_rows, supervised_loss};
 use super::vat::{VatParams, vat_step};
 use crate::{Error, Result};
@@ -52,6 +53,9 @@ fn vat_entropy() -> f64 {
 fn two() -> usize {
     2
 }
+fn four() -> usize {
+    4
+}
 
 /// A semi-supervised algorithm and its settings. `weight` is λ_u, the weight of the
 /// unlabelled term; `ramp_up` the share of all iterations over which λ_u rises from ~0
@@ -71,6 +75,22 @@ pub enum SemiAlgorithm {
         weight: f64,
         /// Ramp-up share.
         #[serde(default = "ramp")]
+        ramp_up: f64,
+    },
+    /// Offline self-training (SS1): `rounds` rounds; at the start of each after the first, the
+    /// model labels the whole unlabelled set and the confident part trains as a second pool.
+    SelfTraining {
+        /// Rounds (the budget is split evenly).
+        #[serde(default = "four")]
+        rounds: usize,
+        /// Confidence a pseudo-label needs, in (0, 1].
+        #[serde(default = "threshold")]
+        threshold: f64,
+        /// λ_u, the pool's weight.
+        #[serde(default = "one")]
+        weight: f64,
+        /// Ramp-up share.
+        #[serde(default)]
         ramp_up: f64,
     },
     /// Entropy minimisation, or soft self-training to sharpened targets with `temperature`
@@ -187,6 +207,7 @@ impl SemiAlgorithm {
         match self {
             Self::Supervised {} => "supervised",
             Self::PseudoLabel { .. } => "pseudo_label",
+            Self::SelfTraining { .. } => "self_training",
             Self::EntropyMin { .. } => "entropy_min",
             Self::MutualInformation { .. } => "mutual_information",
             Self::PiModel { .. } => "pi_model",
@@ -215,7 +236,13 @@ impl SemiAlgorithm {
             "must be in [0, 1] (a share of the iterations)",
         )?;
         match *self {
-            Self::PseudoLabel { threshold, .. } | Self::FixMatch { threshold, .. } => check(
+            Self::SelfTraining { rounds: 0, .. } => Err(Error::invalid(
+                format!("{key}.rounds"),
+                "must be at least 1",
+            )),
+            Self::PseudoLabel { threshold, .. }
+            | Self::FixMatch { threshold, .. }
+            | Self::SelfTraining { threshold, .. } => check(
                 key,
                 "threshold",
                 threshold,
@@ -275,6 +302,9 @@ impl SemiAlgorithm {
             Self::PseudoLabel {
                 weight, ramp_up, ..
             }
+            | Self::SelfTraining {
+                weight, ramp_up, ..
+            }
             | Self::EntropyMin {
                 weight, ramp_up, ..
             }
@@ -329,6 +359,7 @@ impl SemiAlgorithm {
                 }
             }
             Self::PseudoLabel { threshold, .. } => pseudo_label_step(ctx, batch, threshold),
+            Self::SelfTraining { .. } => self_training_step(ctx, batch),
             Self::EntropyMin { temperature, .. } => entropy_min_step(ctx, batch, temperature),
             Self::MutualInformation { .. } => mutual_info_step(ctx, batch),
             Self::PiModel { consistency, .. } => pi_model_step(ctx, batch, consistency),

@@ -6,6 +6,7 @@
 
 mod algorithm;
 mod consistency;
+pub mod cotrain;
 mod entropy_min;
 mod fixmatch;
 mod graph;
@@ -16,6 +17,7 @@ mod pi_model;
 mod propagation;
 mod pseudo_label;
 mod ramp;
+mod self_training;
 mod step;
 mod targets;
 mod vat;

@@ -23,6 +23,8 @@ pub struct SemiBatch {
     pub weak: Vec<Tensor<2>>,
     /// The unlabelled batch through the strong view, when the method asks for it.
     pub strong: Option<Tensor<2>>,
+    /// Offline self-training: the pseudo-labels of the pool batch in `weak` (else empty).
+    pub pool_labels: Vec<u32>,
 }
 
 /// The models a step may use.

@@ -61,6 +61,9 @@ pub struct TrainState {
     /// Snapshots in the weight average (`[training] average`; its weights are `average.bpk`).
     #[serde(default)]
     pub average_snapshots: usize,
+    /// Offline self-training's pseudo-labelled pool: (unlabelled index, label).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pseudo_pool: Vec<(usize, u32)>,
 }
 
 /// A checkpoint folder inside a run folder.

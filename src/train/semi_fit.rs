@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::TrainState;
-use super::evaluate::evaluate;
+use super::evaluate::{evaluate, predict};
 use super::fit::{
     FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
     resume_epochs,
@@ -25,10 +25,11 @@ use super::fit::{
 use super::observer::Observer;
 use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets};
+use crate::losses::LossConfig;
 use crate::model::Sequential;
 use crate::optim::{Averaging, WeightAverage};
 use crate::recipe::SemiSpec;
-use crate::semi::{SemiAlgorithm, SemiBatch, StepContext, sigmoid_ramp};
+use crate::semi::{PseudoLabels, SemiAlgorithm, SemiBatch, StepContext, sigmoid_ramp};
 use crate::{Error, Result};
 
 /// Checks what the semi-supervised loop needs of its data and views: labelled classes,
@@ -148,6 +149,7 @@ pub fn fit_semi(
     }
     let mut history = std::mem::take(&mut state.history);
     let mut global_step = state.global_step;
+    let mut pool = Pool::new(algorithm, total, std::mem::take(&mut state.pseudo_pool));
     let draw = ViewDraw::new(&cfg.views, &labelled.sample_shape);
     let hidden = unlabelled.and_then(|u| match &u.targets {
         Targets::Classes { labels, .. } => Some(labels.as_slice()),
@@ -162,6 +164,7 @@ pub fn fit_semi(
         let mut labelled_stream = IndexStream::new(labelled.len(), seed);
         let mut unlabelled_stream =
             unlabelled.map(|u| IndexStream::new(u.len(), seed ^ 0x6A09_E667_F3BC_C909));
+        pool.restart(seed);
         let mut sums = EpochSums::default();
         observer.on_epoch_begin(epoch, 0);
         for step in 1..=steps {
@@ -169,10 +172,26 @@ pub fn fit_semi(
             let lambda = weight * sigmoid_ramp(global_step, ramp_steps);
             let step_seed = cfg.seed ^ (global_step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
             global_step += 1;
+            if let Some(u) = unlabelled
+                && pool.relabels_at(global_step - 1)
+            {
+                let averaged = average.apply(model.valid());
+                pool.relabel(&averaged, u, t.loss, &eval_device, step_seed);
+            }
             let idx = labelled_stream.take(t.batch_size);
             let label_values: Vec<u32> = idx.iter().map(|&i| labels[i]).collect();
             let views = algorithm.views();
+            let mut pool_labels = Vec::new();
             let (unl_idx, weak, strong) = match (unlabelled, unlabelled_stream.as_mut()) {
+                (Some(u), Some(_)) if pool.active => {
+                    let (unl_idx, labels) = pool.take(t.batch_size * spec.unlabelled_ratio);
+                    pool_labels = labels;
+                    let weak = match unl_idx.is_empty() {
+                        true => Vec::new(),
+                        false => vec![draw.view(0, u, &unl_idx, step_seed ^ 2 << 40, device)],
+                    };
+                    (unl_idx, weak, None)
+                }
                 (Some(u), Some(stream)) if algorithm.uses_unlabelled() => {
                     let unl_idx = stream.take(t.batch_size * spec.unlabelled_ratio);
                     let weak = (0..views.weak)
@@ -194,6 +213,7 @@ pub fn fit_semi(
                 classes: *num_classes,
                 weak,
                 strong,
+                pool_labels,
             };
             let teacher = matches!(algorithm, SemiAlgorithm::MeanTeacher { .. })
                 .then(|| average.apply(model.valid()));
@@ -235,6 +255,7 @@ pub fn fit_semi(
             observer.on_step(epoch, step, &sums.running(lr));
         }
         let mut logs = sums.logs(schedule.lr(global_step.saturating_sub(1)));
+        pool.log(&mut logs, hidden);
         if let Some(v) = val.filter(|v| !v.is_empty()) {
             let averaged = average.apply(model.valid());
             let e = evaluate(&averaged, v, t.loss, 512, &eval_device)?;
@@ -250,6 +271,7 @@ pub fn fit_semi(
                 history: history.clone(),
                 schedule: Some(schedule.state().clone()),
                 average_snapshots: average.snapshots(),
+                pseudo_pool: pool.entries.clone(),
                 ..TrainState::default()
             };
             let averaged = average.apply(model.clone());
@@ -262,6 +284,92 @@ pub fn fit_semi(
         history,
         stopped_at: None,
     })
+}
+
+/// Offline self-training's pseudo-labelled pool (inactive for the other algorithms).
+struct Pool {
+    active: bool,
+    /// Iterations per round.
+    round: usize,
+    threshold: f64,
+    /// (unlabelled index, pseudo-label) of the confident predictions of the last relabelling.
+    entries: Vec<(usize, u32)>,
+    /// Share of the unlabelled set in the pool.
+    share: f64,
+    stream: IndexStream,
+}
+
+impl Pool {
+    fn new(algorithm: &SemiAlgorithm, total: usize, entries: Vec<(usize, u32)>) -> Self {
+        let (active, rounds, threshold) = match *algorithm {
+            SemiAlgorithm::SelfTraining {
+                rounds, threshold, ..
+            } => (true, rounds, threshold),
+            _ => (false, 1, 1.0),
+        };
+        Self {
+            active,
+            round: total.div_ceil(rounds).max(1),
+            threshold,
+            stream: IndexStream::new(entries.len(), 0),
+            entries,
+            share: 0.0,
+        }
+    }
+
+    /// Whether a round starts after `done` iterations (not the first: it trains on labels only).
+    fn relabels_at(&self, done: usize) -> bool {
+        self.active && done > 0 && done.is_multiple_of(self.round)
+    }
+
+    /// A fresh order of the pool (each epoch, and after each relabelling).
+    fn restart(&mut self, seed: u64) {
+        self.stream = IndexStream::new(self.entries.len(), seed ^ 0xBB67_AE85_84CA_A73B);
+    }
+
+    /// Labels every unlabelled sample with `model` and keeps the confident ones.
+    fn relabel(
+        &mut self,
+        model: &Sequential,
+        unlabelled: &Dataset,
+        loss: LossConfig,
+        device: &Device,
+        seed: u64,
+    ) {
+        let probs = predict(model, loss, unlabelled, 512, device);
+        let classes = probs.len() / unlabelled.len().max(1);
+        let p = PseudoLabels::confident(&probs, classes, self.threshold);
+        self.entries = (0..unlabelled.len())
+            .filter(|&i| p.mask[i] > 0.0)
+            .map(|i| (i, p.labels[i]))
+            .collect();
+        self.share = self.entries.len() as f64 / unlabelled.len().max(1) as f64;
+        self.restart(seed);
+    }
+
+    /// `k` pool entries (none while the pool is empty).
+    fn take(&mut self, k: usize) -> (Vec<usize>, Vec<u32>) {
+        if self.entries.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        self.stream
+            .take(k)
+            .into_iter()
+            .map(|j| self.entries[j])
+            .unzip()
+    }
+
+    /// The pool's share of the unlabelled set and (diagnosis only) its accuracy.
+    fn log(&self, logs: &mut Vec<(&'static str, f64)>, hidden: Option<&[u32]>) {
+        if !self.active {
+            return;
+        }
+        logs.push(("pool_share", self.share));
+        if let (Some(truth), false) = (hidden, self.entries.is_empty()) {
+            let right = self.entries.iter().filter(|&&(i, l)| truth[i] == l).count();
+            logs.push(("pseudo_accuracy", right as f64 / self.entries.len() as f64));
+        }
+    }
 }
 
 /// History names of validation metrics.
@@ -492,11 +600,13 @@ mod tests {
             "vat",
             "mixmatch",
             "fixmatch",
+            "self_training",
         ] {
             device.seed(1);
             let mut s = spec(name);
             if let SemiAlgorithm::PseudoLabel { threshold, .. }
-            | SemiAlgorithm::FixMatch { threshold, .. } = &mut s.algorithm
+            | SemiAlgorithm::FixMatch { threshold, .. }
+            | SemiAlgorithm::SelfTraining { threshold, .. } = &mut s.algorithm
             {
                 *threshold = 0.3; // a young model's labels pass it, so the term is not empty
             }
@@ -526,6 +636,8 @@ mod tests {
                 ),
             }
             assert!(h.series("val_accuracy").is_some(), "{name}");
+            // Self-training relabels after every 3 of the 10 steps (4 rounds).
+            assert_eq!(h.series("pool_share").is_some(), name == "self_training");
             // λ reaches its full weight by the end (the ramp takes 40% of the steps).
             let (weight, ramp) = s.algorithm.weighting();
             let lambda = h.last("lambda").unwrap();
