@@ -84,10 +84,12 @@ pub fn nearest_neighbours(points: &[f32], d: usize, k: usize) -> Vec<Vec<(usize,
                         .collect();
                     if k > 0 && k < dist.len() {
                         dist.select_nth_unstable_by(k - 1, |a, b| a.1.total_cmp(&b.1));
-                        dist.truncate(k);
                     }
-                    dist.sort_by(|a, b| a.1.total_cmp(&b.1));
-                    dist
+                    // A fresh vector: the full row's allocation must not outlive it (70,000
+                    // rows of 70,000 candidates would hold 78 GB).
+                    let mut near = dist[..k.min(dist.len())].to_vec();
+                    near.sort_by(|a, b| a.1.total_cmp(&b.1));
+                    near
                 })
                 .collect::<Vec<_>>()
         })
