@@ -5,7 +5,8 @@
 //! batch.
 //!
 //! ```text
-//! round r:  P_r = {(u, argmax f(u)) : max f(u) ≥ τ}        (f: the model after round r - 1)
+//! round r:  P_r = {(u, argmax f(u)) : max f(u) ≥ τ}        (f: the model after round r - 1,
+//!                                                           its raw weights, not the EMA)
 //! loss = CE(labelled) + λ · CE(batch of P_r)               (the first round: labelled only)
 //! ```
 

@@ -175,8 +175,9 @@ pub fn fit_semi(
             if let Some(u) = unlabelled
                 && pool.relabels_at(global_step - 1)
             {
-                let averaged = average.apply(model.valid());
-                pool.relabel(&averaged, u, t.loss, &eval_device, step_seed);
+                // The model as trained so far (the moving average lags a round of a few hundred
+                // steps behind and labels too little).
+                pool.relabel(&model.valid(), u, t.loss, &eval_device, step_seed);
             }
             let idx = labelled_stream.take(t.batch_size);
             let label_values: Vec<u32> = idx.iter().map(|&i| labels[i]).collect();
