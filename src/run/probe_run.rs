@@ -197,21 +197,17 @@ fn graph_predict(
     };
     let out = update.run(&graph, &known, nodes.classes, rounds, section.tol);
     let labels = out.labels();
-    let accuracy = |pred: &[u32], truth: &[u32]| {
-        let right = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
-        right as f64 / truth.len().max(1) as f64
-    };
     let mut measures = vec![("rounds", out.rounds as f64)];
     let unl = &labels[nodes.labels.len()..test_start];
     if !hidden.is_empty() {
-        measures.push(("unlabelled_accuracy", accuracy(unl, &hidden)));
+        measures.push(("unlabelled_accuracy", accuracy(unl, &hidden, nodes.classes)));
     }
     let mut all_truth = hidden;
     all_truth.extend_from_slice(nodes.truth);
     if all_truth.len() == labels.len() - nodes.labels.len() {
         measures.push((
             "transductive_accuracy",
-            accuracy(&labels[nodes.labels.len()..], &all_truth),
+            accuracy(&labels[nodes.labels.len()..], &all_truth, nodes.classes),
         ));
     }
     Ok((labels[test_start..].to_vec(), measures))
@@ -261,12 +257,8 @@ fn disagreement_predict(
             (trained.predict(test_x), trained.predict(&ux), vec![rounds])
         }
     };
-    let accuracy = |pred: &[u32], truth: &[u32]| {
-        let right = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
-        right as f64 / truth.len().max(1) as f64
-    };
     if let Targets::Classes { labels: hidden, .. } = &unlabelled.targets {
-        measures.push(("unlabelled_accuracy", accuracy(&pred_unl, hidden)));
+        measures.push(("unlabelled_accuracy", accuracy(&pred_unl, hidden, classes)));
     }
     if let Targets::Classes { labels: truth, .. } = &data.test.targets {
         let alone = SoftmaxRegression::fit(train_x, d, labels, classes);
@@ -274,7 +266,15 @@ fn disagreement_predict(
             .iter()
             .map(|p| p.0)
             .collect();
-        measures.push(("labelled_only_test_accuracy", accuracy(&pred, truth)));
+        measures.push((
+            "labelled_only_test_accuracy",
+            accuracy(&pred, truth, classes),
+        ));
     }
     Ok((pred_test, measures))
+}
+
+/// The share of `pred` equal to `truth`.
+fn accuracy(pred: &[u32], truth: &[u32], classes: usize) -> f64 {
+    ConfusionMatrix::from_predictions(truth, pred, classes).accuracy()
 }

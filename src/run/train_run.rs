@@ -135,18 +135,6 @@ pub fn train_recipe(
         write_atomic(&files.dir.join("classes.json"), &json)?;
     }
     write_labelled(recipe, &data, &files)?;
-    if let Some(indices) = &data.labelled_indices {
-        // The labelled draw, so that bench/ references train on the same labels.
-        let json = serde_json::json!({
-            "dataset": recipe.data.source_name(),
-            "subset_seed": recipe.data.subset_seed,
-            "indices": indices,
-        });
-        write_atomic(
-            &files.dir.join("labelled.json"),
-            json.to_string().as_bytes(),
-        )?;
-    }
 
     let started = Instant::now();
     let evaluate_only = recipe

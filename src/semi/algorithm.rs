@@ -13,7 +13,7 @@ use super::mutual_info::mutual_info_step;
 use super::pi_model::pi_model_step;
 use super::pseudo_label::pseudo_label_step;
 use super::self_training::self_training_step;
-use super::step::{SemiBatch, StepContext, StepLoss, split_rows, supervised_loss};
+use super::step::{SemiBatch, StepContext, StepLoss, supervised_loss};
 use super::vat::{VatParams, vat_step};
 use crate::{Error, Result};
 
@@ -349,15 +349,11 @@ impl SemiAlgorithm {
     /// The losses of one step.
     pub fn step(&self, ctx: &StepContext, batch: SemiBatch) -> StepLoss {
         match *self {
-            Self::Supervised {} => {
-                let b = batch.labelled.dims()[0];
-                let (labelled, _) = split_rows(ctx.logits(batch.labelled), b);
-                StepLoss {
-                    supervised: supervised_loss(labelled, batch.labels),
-                    unsupervised: None,
-                    pseudo: None,
-                }
-            }
+            Self::Supervised {} => StepLoss {
+                supervised: supervised_loss(ctx.logits(batch.labelled), batch.labels),
+                unsupervised: None,
+                pseudo: None,
+            },
             Self::PseudoLabel { threshold, .. } => pseudo_label_step(ctx, batch, threshold),
             Self::SelfTraining { .. } => self_training_step(ctx, batch),
             Self::EntropyMin { temperature, .. } => entropy_min_step(ctx, batch, temperature),

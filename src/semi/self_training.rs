@@ -19,9 +19,8 @@ use super::step::{SemiBatch, StepContext, StepLoss, split_rows, supervised_loss}
 pub fn self_training_step(ctx: &StepContext, batch: SemiBatch) -> StepLoss {
     let b = batch.labelled.dims()[0];
     let Some(pool) = batch.weak.into_iter().next() else {
-        let (labelled, _) = split_rows(ctx.logits(batch.labelled), b);
         return StepLoss {
-            supervised: supervised_loss(labelled, batch.labels),
+            supervised: supervised_loss(ctx.logits(batch.labelled), batch.labels),
             unsupervised: None,
             pseudo: None,
         };

@@ -43,17 +43,18 @@ impl PseudoLabels {
         self.mask.iter().map(|&m| m as f64).sum::<f64>() / self.mask.len().max(1) as f64
     }
 
-    /// Accuracy of the kept pseudo-labels against `truth` (diagnosis only: the hidden labels of
-    /// unlabelled data never reach the loss); `None` when none is kept.
-    pub fn accuracy(&self, truth: &[u32]) -> Option<f64> {
-        let (mut kept, mut right) = (0usize, 0usize);
-        for ((&l, &m), &t) in self.labels.iter().zip(&self.mask).zip(truth) {
-            if m > 0.0 {
-                kept += 1;
-                right += usize::from(l == t);
-            }
-        }
-        (kept > 0).then(|| right as f64 / kept as f64)
+    /// How many pseudo-labels are kept and how many of those equal `truth` (diagnosis only:
+    /// the hidden labels of unlabelled data never reach the loss).
+    pub fn kept_and_right(&self, truth: &[u32]) -> (usize, usize) {
+        let kept = self
+            .labels
+            .iter()
+            .zip(&self.mask)
+            .zip(truth)
+            .filter(|((_, m), _)| **m > 0.0);
+        kept.fold((0, 0), |(k, r), ((l, _), t)| {
+            (k + 1, r + usize::from(l == t))
+        })
     }
 
     /// The labels `[n]` and the mask `[n]` as tensors on `device`.
@@ -146,10 +147,10 @@ mod tests {
         assert_eq!(p.labels, vec![0, 0, 1]);
         assert_eq!(p.mask, vec![1.0, 0.0, 1.0]);
         assert!((p.mask_rate() - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(p.accuracy(&[0, 1, 0]), Some(0.5));
+        assert_eq!(p.kept_and_right(&[0, 1, 0]), (2, 1));
         assert_eq!(
-            PseudoLabels::confident(&probs, 2, 0.99).accuracy(&[0, 0, 0]),
-            None
+            PseudoLabels::confident(&probs, 2, 0.99).kept_and_right(&[0, 0, 0]),
+            (0, 0)
         );
         assert_eq!(PseudoLabels::confident(&probs, 2, 0.0).mask_rate(), 1.0);
     }

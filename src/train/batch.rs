@@ -3,6 +3,7 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::fit::FitConfig;
+use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets};
 use crate::losses::Target;
 
@@ -25,7 +26,20 @@ pub fn training_inputs(
     step: usize,
     device: &Device,
 ) -> Tensor<2> {
-    let Some(pipeline) = cfg.views.first() else {
+    let seed = cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    augmented_inputs(data, indices, cfg.views.first(), seed, device)
+}
+
+/// The features of the samples at `indices` drawn through `pipeline` with `seed` (as they are
+/// without one), as `[batch, output_len]`.
+pub(super) fn augmented_inputs(
+    data: &Dataset,
+    indices: &[usize],
+    pipeline: Option<&Pipeline>,
+    seed: u64,
+    device: &Device,
+) -> Tensor<2> {
+    let Some(pipeline) = pipeline else {
         return batch_inputs(data, indices, device);
     };
     let &[c, h, w] = data.sample_shape.as_slice() else {
@@ -35,7 +49,6 @@ pub fn training_inputs(
     for &i in indices {
         values.extend_from_slice(data.sample(i));
     }
-    let seed = cfg.seed ^ (step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
     let out = pipeline.apply_batch(&values, [c, h, w], seed);
     let [c, oh, ow] = pipeline.output_shape([c, h, w]);
     Tensor::from_data(TensorData::new(out, [indices.len(), c * oh * ow]), device)

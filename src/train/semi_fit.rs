@@ -16,6 +16,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use super::batch::augmented_inputs;
 use super::checkpoint::TrainState;
 use super::evaluate::{evaluate, predict};
 use super::fit::{
@@ -150,11 +151,12 @@ pub fn fit_semi(
     let mut history = std::mem::take(&mut state.history);
     let mut global_step = state.global_step;
     let mut pool = Pool::new(algorithm, total, std::mem::take(&mut state.pseudo_pool));
-    let draw = ViewDraw::new(&cfg.views, &labelled.sample_shape);
+    let draw = ViewDraw { views: &cfg.views };
     let hidden = unlabelled.and_then(|u| match &u.targets {
         Targets::Classes { labels, .. } => Some(labels.as_slice()),
         _ => None,
     });
+    let views = algorithm.views();
     let eval_device = device.clone().without_autodiff();
     device.seed(cfg.seed.wrapping_add(global_step as u64));
     observer.on_train_begin(state.epochs_done + 1, t.epochs, steps);
@@ -181,7 +183,6 @@ pub fn fit_semi(
             }
             let idx = labelled_stream.take(t.batch_size);
             let label_values: Vec<u32> = idx.iter().map(|&i| labels[i]).collect();
-            let views = algorithm.views();
             let mut pool_labels = Vec::new();
             let (unl_idx, weak, strong) = match (unlabelled, unlabelled_stream.as_mut()) {
                 (Some(u), Some(_)) if pool.active => {
@@ -246,11 +247,9 @@ pub fn fit_semi(
                 sums.pseudo_steps += 1;
                 if let Some(truth) = hidden {
                     let truth: Vec<u32> = unl_idx.iter().map(|&i| truth[i]).collect();
-                    if let Some(acc) = p.accuracy(&truth) {
-                        sums.pseudo_right +=
-                            acc * p.mask.iter().filter(|&&m| m > 0.0).count() as f64;
-                        sums.pseudo_kept += p.mask.iter().filter(|&&m| m > 0.0).count() as f64;
-                    }
+                    let (kept, right) = p.kept_and_right(&truth);
+                    sums.pseudo_kept += kept;
+                    sums.pseudo_right += right;
                 }
             }
             observer.on_step(epoch, step, &sums.running(lr));
@@ -261,7 +260,9 @@ pub fn fit_semi(
             let averaged = average.apply(model.valid());
             let e = evaluate(&averaged, v, t.loss, 512, &eval_device)?;
             logs.push(("val_loss", e.loss));
-            logs.extend(e.metrics.iter().map(|(k, v)| (val_name(k), *v)));
+            if let Some((_, acc)) = e.metrics.iter().find(|(k, _)| k == "accuracy") {
+                logs.push(("val_accuracy", *acc));
+            }
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
@@ -373,14 +374,6 @@ impl Pool {
     }
 }
 
-/// History names of validation metrics.
-fn val_name(metric: &str) -> &'static str {
-    match metric {
-        "accuracy" => "val_accuracy",
-        _ => "val_metric",
-    }
-}
-
 fn class_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
     let v: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
     Tensor::from_data(TensorData::new(v, [labels.len()]), device)
@@ -428,18 +421,9 @@ impl IndexStream {
 /// there is none), view 1 the strong one.
 struct ViewDraw<'a> {
     views: &'a [Pipeline],
-    shape: Option<[usize; 3]>,
 }
 
-impl<'a> ViewDraw<'a> {
-    fn new(views: &'a [Pipeline], shape: &[usize]) -> Self {
-        let shape = match *shape {
-            [c, h, w] => Some([c, h, w]),
-            _ => None,
-        };
-        Self { views, shape }
-    }
-
+impl ViewDraw<'_> {
     fn view(
         &self,
         which: usize,
@@ -448,15 +432,7 @@ impl<'a> ViewDraw<'a> {
         seed: u64,
         device: &Device,
     ) -> Tensor<2> {
-        let d = data.sample_len();
-        let mut values = Vec::with_capacity(idx.len() * d);
-        for &i in idx {
-            values.extend_from_slice(data.sample(i));
-        }
-        if let (Some(pipeline), Some(shape)) = (self.views.get(which), self.shape) {
-            values = pipeline.apply_batch(&values, shape, seed);
-        }
-        Tensor::from_data(TensorData::new(values, [idx.len(), d]), device)
+        augmented_inputs(data, idx, self.views.get(which), seed, device)
     }
 }
 
@@ -470,8 +446,8 @@ struct EpochSums {
     lambda: f64,
     mask: f64,
     pseudo_steps: usize,
-    pseudo_right: f64,
-    pseudo_kept: f64,
+    pseudo_right: usize,
+    pseudo_kept: usize,
 }
 
 impl EpochSums {
@@ -511,8 +487,9 @@ impl EpochSums {
         ];
         if self.pseudo_steps > 0 {
             logs.push(("mask_rate", self.mask / self.pseudo_steps as f64));
-            if self.pseudo_kept > 0.0 {
-                logs.push(("pseudo_accuracy", self.pseudo_right / self.pseudo_kept));
+            if self.pseudo_kept > 0 {
+                let accuracy = self.pseudo_right as f64 / self.pseudo_kept as f64;
+                logs.push(("pseudo_accuracy", accuracy));
             }
         }
         logs.push(("lr", lr));

@@ -5,7 +5,7 @@
 //! labelled set; both refit. The final prediction multiplies the two classifiers'
 //! probabilities.
 
-use super::softmax_regression::{SoftmaxRegression, argmax_rows};
+use super::softmax_regression::{SoftmaxRegression, argmax_rows, select_rows};
 
 /// Co-training's settings.
 #[derive(Debug, Clone, Copy)]
@@ -25,12 +25,6 @@ fn split_views(x: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
         b.extend_from_slice(&row[half..]);
     }
     (a, b)
-}
-
-fn rows(x: &[f32], d: usize, idx: &[usize]) -> Vec<f32> {
-    idx.iter()
-        .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
-        .collect()
 }
 
 impl CoTraining {
@@ -54,7 +48,10 @@ impl CoTraining {
             }
             let h1 = SoftmaxRegression::fit(&x1, d1, &y, classes);
             let h2 = SoftmaxRegression::fit(&x2, d2, &y, classes);
-            let (u1, u2) = (rows(&views_u.0, d1, &left), rows(&views_u.1, d2, &left));
+            let (u1, u2) = (
+                select_rows(&views_u.0, d1, &left),
+                select_rows(&views_u.1, d2, &left),
+            );
             let mut taken = vec![false; left.len()];
             let mut picks = Vec::new();
             for probs in [h1.proba(&u1), h2.proba(&u2)] {

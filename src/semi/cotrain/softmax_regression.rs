@@ -76,6 +76,13 @@ impl SoftmaxRegression {
     }
 }
 
+/// The rows `idx` of `x` (`d` features each), concatenated.
+pub(super) fn select_rows(x: &[f32], d: usize, idx: &[usize]) -> Vec<f32> {
+    idx.iter()
+        .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
+        .collect()
+}
+
 /// The most probable class of each row of `probs`, and its probability.
 pub fn argmax_rows(probs: &[f64], classes: usize) -> Vec<(u32, f64)> {
     probs

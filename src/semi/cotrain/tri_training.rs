@@ -7,7 +7,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::softmax_regression::{SoftmaxRegression, argmax_rows};
+use super::softmax_regression::{SoftmaxRegression, argmax_rows, select_rows};
 
 /// Tri-training's settings.
 #[derive(Debug, Clone, Copy)]
@@ -16,12 +16,6 @@ pub struct TriTraining {
     pub rounds: usize,
     /// Seed of the bootstrap samples.
     pub seed: u64,
-}
-
-fn rows(x: &[f32], d: usize, idx: &[usize]) -> Vec<f32> {
-    idx.iter()
-        .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
-        .collect()
 }
 
 impl TriTraining {
@@ -40,7 +34,7 @@ impl TriTraining {
             .map(|_| (0..n).map(|_| rng.random_range(0..n)).collect())
             .collect();
         let fit_on = |boot: &[usize], extra: &[(usize, u32)]| {
-            let mut fx = rows(x, d, boot);
+            let mut fx = select_rows(x, d, boot);
             let mut fy: Vec<u32> = boot.iter().map(|&i| y[i]).collect();
             for &(i, c) in extra {
                 fx.extend_from_slice(&unlabelled[i * d..(i + 1) * d]);
