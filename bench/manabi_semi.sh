@@ -3,7 +3,8 @@
 #   bench/manabi_semi.sh 1 2 3                       # every method, 4 labels per class, seeds 1-3
 #   METHODS="supervised fixmatch" LABELS=25 bench/manabi_semi.sh 1 2 3
 #   METHODS=all_labels bench/manabi_semi.sh 1        # the fully supervised ceiling
-# Each run trains recipes/semi/<method>_fmnist_40.toml with seed = data.subset_seed = the seed
+#   SETTING=imdb_100 METHODS="supervised pseudo_label fixmatch" bench/manabi_semi.sh 1 2 3
+# Each run trains recipes/semi/<method>_<SETTING>.toml (SETTING fmnist_40 by default) with seed = data.subset_seed = the seed
 # (so manabi and bench/semi_torch.py --labelled <run>/labelled.json train on the same labels).
 # Runs go to bench/results/manabi_runs/semi/ (a finished run is kept, not retrained); a
 # summary of the test accuracy (mean, min-max over the seeds) is printed at the end.
@@ -13,7 +14,11 @@ SEEDS=("$@")
 [ "${#SEEDS[@]}" -eq 0 ] && SEEDS=(1 2 3)
 ALL="supervised pseudo_label entropy_min mutual_information pi_model mean_teacher vat mixmatch fixmatch"
 read -r -a METHOD_LIST <<< "${METHODS:-$ALL}"
-LABELS="${LABELS:-4}"
+SETTING="${SETTING:-fmnist_40}"
+case "$SETTING" in
+  fmnist_40) LABELS="${LABELS:-4}"; PREFIX="" ;;
+  *) LABELS="${LABELS:-50}"; PREFIX="${SETTING%%_*}_" ;;
+esac
 DATA="${MANABI_DATA:-../shared/datasets}"
 export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}"
 # BIN: a manabi binary to use as is (default: build this checkout's).
@@ -30,8 +35,8 @@ for seed in "${SEEDS[@]}"; do
       run="$OUT/all_labels_seed$seed"
       sets=(--set "seed=$seed")
     else
-      recipe="recipes/semi/${method}_fmnist_40.toml"
-      run="$OUT/${method}_${LABELS}pc_seed$seed"
+      recipe="recipes/semi/${method}_${SETTING}.toml"
+      run="$OUT/${PREFIX}${method}_${LABELS}pc_seed$seed"
       sets=(--set "seed=$seed" --set "data.subset_seed=$seed" --set "data.train_per_class=$LABELS")
     fi
     if [ -f "$run/metrics.json" ]; then

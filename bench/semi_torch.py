@@ -182,6 +182,9 @@ def parse_args(argv=None):
     p.add_argument("--labelled-all", action="store_true",
                    help="all 60,000 labels (supervised ceiling)")
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--net", choices=NETS, default="seed")
+    p.add_argument("--concat", action="store_true",
+                   help="FixMatch: weak targets from one train-mode forward with the rest")
     p.add_argument("--mu", type=int, default=7)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=200)
@@ -563,7 +566,10 @@ def check_augment(seed, n=144):
 # ==========================================================================
 
 
-def build_model(seed):
+NETS = ("seed", "seed_bn", "wide_bn")
+
+
+def build_model(seed, net="seed"):
     import torch
     import torch.nn as nn
     from reference import torch_keras_init
@@ -575,11 +581,18 @@ def build_model(seed):
             return super().forward(x.contiguous(memory_format=torch.channels_last))
 
     torch.manual_seed(seed)
-    model = ChannelsLast(
-        nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, CLASSES),
-    )
+    if net == "seed":
+        layers = [nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Flatten(), nn.Linear(32 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, CLASSES)]
+    else:  # the seed CNN with batch norm after each convolution (Keras' momentum and eps)
+        c1, c2 = (16, 32) if net == "seed_bn" else (32, 64)
+        layers = [nn.Conv2d(1, c1, 3), nn.BatchNorm2d(c1, eps=1e-3, momentum=0.01), nn.ReLU(),
+                  nn.MaxPool2d(2),
+                  nn.Conv2d(c1, c2, 3), nn.BatchNorm2d(c2, eps=1e-3, momentum=0.01), nn.ReLU(),
+                  nn.MaxPool2d(2),
+                  nn.Flatten(), nn.Linear(c2 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, CLASSES)]
+    model = ChannelsLast(*layers)
     torch_keras_init(model)
     return model.to(memory_format=torch.channels_last)
 
@@ -676,9 +689,14 @@ def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng,
         return sup, unsup, stats
     if method == "fixmatch":
         uw, us = augment(xu, aug_rng), augment(xu, aug_rng, strong=True)
-        pseudo, mask = confident(frozen_probs(uw))
-        logits = model(torch.cat([xl, us]))
-        ll, ls = logits[:b], logits[b:]
+        if cfg.get("concat"):  # USB: one train-mode forward of labelled, weak and strong
+            logits = model(torch.cat([xl, uw, us]))
+            ll, lw, ls = logits[:b], logits[b:b + n_u], logits[b + n_u:]
+            pseudo, mask = confident(F.softmax(lw.detach(), 1))
+        else:
+            pseudo, mask = confident(frozen_probs(uw))
+            logits = model(torch.cat([xl, us]))
+            ll, ls = logits[:b], logits[b:]
         unsup = (F.cross_entropy(ls, pseudo, reduction="none") * mask).mean()
         return F.cross_entropy(ll, yl), unsup, stats
     raise ValueError(method)
@@ -723,12 +741,12 @@ def run(args):
         hyper["lambda_u"] = args.lambda_u
     if args.rampup is not None:
         hyper["rampup"] = args.rampup
-    cfg = CONFIG
+    cfg = dict(CONFIG, concat=args.concat)
     T = args.iterations
     rampup_iters = math.floor(hyper["rampup"] * T + 0.5)  # manabi: (share * total).round()
     bu = args.mu * args.batch
 
-    model = build_model(args.seed)
+    model = build_model(args.seed, args.net)
     ema_model = copy.deepcopy(model)
     for q in ema_model.parameters():
         q.requires_grad_(False)
@@ -767,6 +785,8 @@ def run(args):
             else:
                 torch._foreach_mul_(ema_params, d)
                 torch._foreach_add_(ema_params, params, alpha=1.0 - d)
+            for eb, mb in zip(ema_model.buffers(), model.buffers()):  # BN statistics: copied
+                eb.copy_(mb)
         win.append(dict(sup=float(sup.detach()),
                         unsup=None if unsup is None else float(unsup.detach()),
                         **stats))

@@ -22,8 +22,18 @@ def fmt_metric(r: dict) -> str:
                 f"(mean-predictor RMSE {r['baseline_mean_rmse']:.2f})")
     acc = r.get("test_accuracy")
     if isinstance(acc, dict):
-        return ", ".join(f"{k} {v:.4f}" for k, v in acc.items())
-    return f"acc {acc:.4f} (loss {r['test_loss']:.4f})"
+        return ", ".join(f"{k} {v:.4f}" for k, v in acc.items() if isinstance(v, (int, float)))
+    if not isinstance(acc, (int, float)):
+        return ""
+    loss = r.get("test_loss")
+    return f"acc {acc:.4f}" + (f" (loss {loss:.4f})" if isinstance(loss, (int, float)) else "")
+
+
+def fmt_seconds(r: dict) -> str:
+    for key in ("train_seconds", "wall_seconds"):
+        if isinstance(r.get(key), (int, float)):
+            return f"{r[key]:.1f}"
+    return ""
 
 
 def main():
@@ -31,11 +41,13 @@ def main():
     rows = []
     for p in sorted(d.glob("*.json")):
         r = json.loads(p.read_text())
-        backend = r.get("settings", {}).get("keras_backend")
+        if not isinstance(r, dict) or "framework" not in r:
+            continue  # not a reference result (e.g. a run's side file)
+        backend = (r.get("settings") or {}).get("keras_backend")
         fw = r["framework"] + (f" ({backend})" if backend else "")
         load = r.get("loadavg_1min_start_end")
-        rows.append((r["work"], r["seed"], fw, versions(r["versions"]), fmt_metric(r),
-                     f"{r['train_seconds']:.1f}", r["threads"],
+        rows.append((r.get("work", ""), r.get("seed", ""), fw, versions(r.get("versions", {})),
+                     fmt_metric(r), fmt_seconds(r), r.get("threads", ""),
                      f"{load[0]:.1f}→{load[1]:.1f}" if load else "", p.name))
     print("| work | seed | framework | versions | test metric | train s | threads "
           "| load avg | file |")

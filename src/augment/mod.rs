@@ -1,6 +1,6 @@
 //! Image augmentation (SPEC S1): geometric and photometric ops on `[c, h, w]` images with values
 //! in `[0, 1]` (greyscale or colour), RandAugment, pipelines applied per batch with a seed, and
-//! multi-view sampling for contrastive methods. Usable alone or from a recipe's `[augment]`.
+//! multi-view sampling for contrastive methods; word dropout and swaps for token sequences. Usable alone or from a recipe's `[augment]`.
 
 mod geometric;
 mod image;
@@ -8,6 +8,7 @@ mod op;
 mod photometric;
 mod pipeline;
 mod rand_augment;
+mod text;
 
 pub use geometric::{Affine, horizontal_flip, random_resized_crop};
 pub use image::{Image, bilinear, warp};
@@ -18,3 +19,4 @@ pub use photometric::{
 };
 pub use pipeline::Pipeline;
 pub use rand_augment::rand_augment;
+pub use text::{word_dropout, word_swap};

@@ -11,6 +11,7 @@ use super::photometric::{
     solarize,
 };
 use super::rand_augment::rand_augment;
+use super::text::{word_dropout, word_swap};
 use crate::{Error, Result};
 
 fn default_scale() -> [f32; 2] {
@@ -134,6 +135,16 @@ pub enum AugmentOp {
         #[serde(default = "nine")]
         magnitude: f32,
     },
+    /// Text: drop each word with probability `rate` (token sequences only).
+    WordDropout {
+        /// Share of the words dropped, in `[0, 1)`.
+        rate: f32,
+    },
+    /// Text: swap two random words, `swaps` times (token sequences only).
+    WordSwap {
+        /// Swaps per sequence.
+        swaps: usize,
+    },
 }
 
 impl AugmentOp {
@@ -199,6 +210,9 @@ impl AugmentOp {
             {
                 return bad("degrees >= 0, translate in [0, 1], scale a range in [0.01, 100] and shear in [0, 80) degrees".into());
             }
+            Self::WordDropout { rate } if !(0.0..1.0).contains(rate) => {
+                return bad(format!("rate must be in [0, 1), got {rate}"));
+            }
             Self::RandAugment { ops, magnitude }
                 if *ops == 0 || !(0.0..=30.0).contains(magnitude) =>
             {
@@ -209,6 +223,23 @@ impl AugmentOp {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether the op works on token sequences (else on images).
+    pub fn is_text(&self) -> bool {
+        matches!(self, Self::WordDropout { .. } | Self::WordSwap { .. })
+    }
+
+    /// Applies a text op to one row of token ids with parameters drawn from `rng`.
+    ///
+    /// # Panics
+    /// For an image op (`AugmentSection::check_shape` refuses them for sequences).
+    pub fn apply_tokens(&self, row: &mut [f32], rng: &mut impl Rng) {
+        match *self {
+            Self::WordDropout { rate } => word_dropout(row, rate, rng),
+            Self::WordSwap { swaps } => word_swap(row, swaps, rng),
+            _ => unreachable!("image op {} on a token sequence", self.name()),
+        }
     }
 
     /// The `[h, w]` this op outputs for an input of `[h, w]`.
@@ -287,6 +318,9 @@ impl AugmentOp {
             Self::Equalize {} => equalize(&mut img),
             Self::Autocontrast {} => autocontrast(&mut img),
             Self::RandAugment { ops, magnitude } => return rand_augment(img, ops, magnitude, rng),
+            Self::WordDropout { .. } | Self::WordSwap { .. } => {
+                unreachable!("text op {} on an image", self.name())
+            }
         }
         img
     }
@@ -345,6 +379,13 @@ impl Step {
             self.op.apply(img, rng)
         } else {
             img
+        }
+    }
+
+    /// Applies a text op to a row of token ids with probability `p`.
+    pub fn apply_tokens(&self, row: &mut [f32], rng: &mut impl Rng) {
+        if self.p >= 1.0 || rng.random::<f32>() < self.p {
+            self.op.apply_tokens(row, rng);
         }
     }
 }

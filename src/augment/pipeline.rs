@@ -65,6 +65,31 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Whether some step is a text op (see [`AugmentOp::is_text`](super::AugmentOp)).
+    pub fn has_text_ops(&self) -> bool {
+        self.ops.iter().any(|s| s.op.is_text())
+    }
+
+    /// Whether some step is an image op.
+    pub fn has_image_ops(&self) -> bool {
+        self.ops.iter().any(|s| !s.op.is_text())
+    }
+
+    /// Augments a flat batch of token-id rows of `len` ids each with the (text) steps; row `i`
+    /// draws from a stream seeded by `(seed, i)`.
+    pub fn apply_token_batch(&self, batch: &[f32], len: usize, seed: u64) -> Vec<f32> {
+        let mut out = batch.to_vec();
+        out.par_chunks_mut(len.max(1))
+            .enumerate()
+            .for_each(|(i, row)| {
+                let mut rng = ChaCha8Rng::seed_from_u64(image_seed(seed, i));
+                self.ops.iter().for_each(|s| s.apply_tokens(row, &mut rng));
+            });
+        out
+    }
+}
+
 /// A distinct, reproducible stream per image of a batch.
 fn image_seed(seed: u64, i: usize) -> u64 {
     seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -127,6 +152,24 @@ mod tests {
             assert_eq!(out.len(), 2 * h * w, "{:?}", step.op);
             assert!(out.iter().all(|v| (0.0..=1.0).contains(v)), "{:?}", step.op);
         }
+    }
+
+    #[test]
+    fn token_batches_are_seeded_per_row_and_keep_their_length() {
+        let p: Pipeline = toml::from_str(
+            "ops = [{ op = \"word_dropout\", rate = 0.3 }, { op = \"word_swap\", swaps = 2 }]",
+        )
+        .unwrap();
+        assert!(p.has_text_ops() && !p.has_image_ops());
+        let row: Vec<f32> = (0..40)
+            .map(|i| if i < 10 { 0.0 } else { i as f32 })
+            .collect();
+        let batch: Vec<f32> = row.iter().chain(&row).copied().collect();
+        let a = p.apply_token_batch(&batch, 40, 5);
+        assert_eq!(a.len(), 80);
+        assert_eq!(a, p.apply_token_batch(&batch, 40, 5), "seeded");
+        assert_ne!(a, p.apply_token_batch(&batch, 40, 6));
+        assert_ne!(a[..40], a[40..], "each row draws its own stream");
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub fn run(args: AugmentPreviewArgs) -> Result<()> {
     }
     let data = prepare_data(&recipe.data, args.common.data_dir.as_deref())?;
     section.check_shape(&data.train.sample_shape)?;
+    if data.train.sample_shape.len() != 3 {
+        bail!("augment-preview draws images; the data of this recipe are token sequences");
+    }
     let shape = [
         data.train.sample_shape[0],
         data.train.sample_shape[1],

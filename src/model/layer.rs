@@ -319,6 +319,16 @@ pub enum Layer {
 }
 
 impl Layer {
+    /// Whether the layer computes something else in training than in evaluation (batch
+    /// statistics, dropout), so that a training-mode forward and an evaluation one differ.
+    pub fn trains_differently(&self) -> bool {
+        match self {
+            Layer::Dropout(_) | Layer::BatchNorm(_) | Layer::TransformerEncoder(_) => true,
+            Layer::Residual(r) => r.body.iter().any(Layer::trains_differently),
+            _ => false,
+        }
+    }
+
     /// Applies the layer.
     pub fn forward(&self, x: Features) -> Features {
         match self {

@@ -185,6 +185,12 @@ impl Sequential {
         self.forward_prefix(x, self.layers.len()).into_flat()
     }
 
+    /// Whether any layer computes something else in training than in evaluation (batch norm,
+    /// dropout): see [`Layer::trains_differently`].
+    pub fn trains_differently(&self) -> bool {
+        self.layers.iter().any(Layer::trains_differently)
+    }
+
     /// The activations after the first `layers` layers (a backbone's features).
     pub fn forward_prefix(&self, x: Features, layers: usize) -> Features {
         self.forward_range(x, 0, layers)

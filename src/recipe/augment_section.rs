@@ -35,17 +35,33 @@ impl AugmentSection {
             .try_for_each(|(i, v)| v.validate(&format!("augment.views[{i}]")))
     }
 
-    /// Checks that the data are images and that every view gives back images of the same size
-    /// (the model's input).
+    /// Checks that the ops suit the data: text ops (word dropout, swaps) for token sequences
+    /// `[len]`, image ops for images, and that every image view gives back images of the same
+    /// size (the model's input).
     pub fn check_shape(&self, sample_shape: &[usize]) -> Result<()> {
+        if let [_] = sample_shape {
+            return match self.views.iter().position(Pipeline::has_image_ops) {
+                Some(i) => Err(Error::invalid(
+                    format!("augment.views[{i}]"),
+                    "the data are token sequences, not images: use the text ops word_dropout and word_swap",
+                )),
+                None => Ok(()),
+            };
+        }
         let &[c, h, w] = sample_shape else {
             return Err(Error::invalid(
                 "augment",
                 format!(
-                    "augmentation works on images [channels, height, width]; the data's samples have shape {sample_shape:?}"
+                    "augmentation works on images [channels, height, width] and token sequences [length]; the data's samples have shape {sample_shape:?}"
                 ),
             ));
         };
+        if let Some(i) = self.views.iter().position(Pipeline::has_text_ops) {
+            return Err(Error::invalid(
+                format!("augment.views[{i}]"),
+                "word_dropout and word_swap work on token sequences, and the data are images",
+            ));
+        }
         for (i, view) in self.views.iter().enumerate() {
             let out = view.output_shape([c, h, w]);
             if out != [c, h, w] {
@@ -83,6 +99,14 @@ ops = [{ op = "random_resized_crop", size = [24, 24] }]
         );
         let err = a.check_shape(&[64]).unwrap_err().to_string();
         assert!(err.contains("images"), "{err}");
+        let words: AugmentSection =
+            toml::from_str("[[views]]\nops = [{ op = \"word_dropout\", rate = 0.1 }]").unwrap();
+        words.check_shape(&[50]).unwrap();
+        let err = words.check_shape(&[1, 28, 28]).unwrap_err().to_string();
+        assert!(
+            err.contains("augment.views[0]") && err.contains("token"),
+            "{err}"
+        );
         let none: AugmentSection = toml::from_str("views = []").unwrap();
         assert!(none.validate().is_err());
     }

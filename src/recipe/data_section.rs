@@ -26,13 +26,16 @@ fn zero() -> f32 {
     0.0
 }
 
-/// Where a semi-supervised recipe's unlabelled images come from.
+/// Where a semi-supervised recipe's unlabelled samples come from.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum UnlabelledSource {
     /// The training samples that `train_per_class` did not draw as labelled; their labels are
     /// hidden from training (kept only to report the accuracy of pseudo-labels).
     Rest,
+    /// IMDB's 50,000 unlabelled reviews (`imdb/aclImdb_v1_unsup.tar.gz`), encoded like the
+    /// labelled ones; `dataset = "imdb"` only.
+    ImdbUnsup,
 }
 
 /// `[data]`: the dataset, its preprocessing (fitted on the training part only) and the
@@ -71,7 +74,8 @@ pub struct DataSection {
     /// different seeds can share one labelled subset).
     #[serde(default)]
     pub subset_seed: u64,
-    /// Unlabelled data for semi-supervised methods: `"rest"` (needs `train_per_class`).
+    /// Unlabelled data for semi-supervised methods: `"rest"` (needs `train_per_class`), or
+    /// `"imdb_unsup"` (IMDB's unlabelled archive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlabelled: Option<UnlabelledSource>,
     /// Use only the first N test samples.
@@ -142,6 +146,14 @@ impl DataSection {
             return Err(Error::invalid(
                 "data.unlabelled",
                 "\"rest\" means the training samples not drawn as labelled: set data.train_per_class (e.g. 4) to draw the labelled ones",
+            ));
+        }
+        if self.unlabelled == Some(UnlabelledSource::ImdbUnsup)
+            && !(self.dataset == Some(DatasetName::Imdb) && self.text.is_some())
+        {
+            return Err(Error::invalid(
+                "data.unlabelled",
+                "\"imdb_unsup\" is IMDB's unlabelled archive: it needs dataset = \"imdb\" with a [data.text] section",
             ));
         }
         if self.train_per_class == Some(0) {

@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::data::{
-    CsvSpec, Dataset, DatasetName, Preprocessor, TextEncoding, align_classes, imdb_word_index,
-    keep_classes, load_builtin, load_csv, load_imdb, load_text_splits, per_class_indices,
-    validation_split,
+    CsvSpec, Dataset, DatasetName, Preprocessor, Targets, TextEncoding, align_classes,
+    imdb_word_index, keep_classes, load_builtin, load_csv, load_imdb, load_imdb_unsup,
+    load_text_splits, per_class_indices, validation_split,
 };
 use crate::recipe::{CsvFiles, DataSection, TextSection, UnlabelledSource};
+use crate::train::Unlabelled;
 use crate::{Error, Result};
 
 /// A recipe's data, ready for training.
@@ -25,8 +26,12 @@ pub struct PreparedData {
     /// For text data: how new texts are encoded like the training texts.
     pub text: Option<TextEncoding>,
     /// Unlabelled training samples (`[data] unlabelled`), preprocessed like the training set.
-    /// Their targets are the hidden true labels: only pseudo-label diagnostics read them.
+    /// Their targets are the hidden true labels where `unlabelled_truth` (only diagnostics
+    /// read them), else placeholders.
     pub unlabelled: Option<Dataset>,
+    /// Whether the unlabelled samples' targets are their true classes (`"rest"`) rather than
+    /// placeholders (`"imdb_unsup"`).
+    pub unlabelled_truth: bool,
     /// With `train_per_class`: the indices of the labelled samples in the training data (after
     /// `classes` and `train_limit`), so that other tools can train on the same labels.
     pub labelled_indices: Option<Vec<usize>>,
@@ -80,6 +85,14 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         train = train.subset(&chosen);
         labelled_indices = Some(chosen);
     }
+    let unlabelled_truth = unlabelled.is_some();
+    if section.unlabelled == Some(UnlabelledSource::ImdbUnsup) {
+        let text = section
+            .text
+            .as_ref()
+            .expect("checked by DataSection::validate");
+        unlabelled = Some(load_imdb_unsup(data_dir, &text.sequence())?);
+    }
     if train.is_empty() || test.is_empty() {
         return Err(Error::invalid(
             "data",
@@ -117,8 +130,21 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         preprocessors,
         text,
         unlabelled,
+        unlabelled_truth,
         labelled_indices,
     })
+}
+
+impl PreparedData {
+    /// The unlabelled samples with their hidden classes where known.
+    pub fn unlabelled_set(&self) -> Option<Unlabelled<'_>> {
+        let samples = self.unlabelled.as_ref()?;
+        let truth = match (&samples.targets, self.unlabelled_truth) {
+            (Targets::Classes { labels, .. }, true) => Some(labels.as_slice()),
+            _ => None,
+        };
+        Some(Unlabelled { samples, truth })
+    }
 }
 
 /// The test images of `classes` (original numbering, relabelled `0..`) of the recipe's data
@@ -274,5 +300,15 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("fewer than 1000"), "{err}");
+        let err = prepare_data(
+            &digits_section("train_per_class = 4\nunlabelled = \"imdb_unsup\""),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("data.unlabelled") && err.contains("imdb"),
+            "{err}"
+        );
     }
 }

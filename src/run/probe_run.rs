@@ -177,7 +177,7 @@ fn graph_predict(
         let (ux, _) = backbone_features(source, section.backbone, u, device);
         points.extend(ux);
         known.extend(std::iter::repeat_n(None, u.len()));
-        if let Targets::Classes { labels, .. } = &u.targets {
+        if let (Targets::Classes { labels, .. }, true) = (&u.targets, data.unlabelled_truth) {
             hidden = labels.clone();
         }
     }

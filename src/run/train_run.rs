@@ -17,11 +17,12 @@ use super::seq2seq_run::load_run_recipe;
 use crate::data::{ClassBalancedSampler, Preprocessor, Targets, TextEncoding};
 use crate::model::{MultiHead, Sequential, Summary};
 use crate::plot::{plot_confusion, plot_curves};
-use crate::recipe::{AnyRecipe, MethodSection, Recipe};
+use crate::recipe::{AnyRecipe, MethodSection, Recipe, SemiSpec};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
-    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, check_fit, check_semi,
-    evaluate, fit, fit_embedding, fit_pretext, fit_semi, load_record, save_record,
+    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, SemiData, check_fit,
+    check_semi, check_teacher, evaluate, fit, fit_embedding, fit_pretext, fit_semi, load_record,
+    save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -89,7 +90,7 @@ pub fn train_recipe(
         .method
         .as_ref()
         .is_some_and(MethodSection::trains_embedding);
-    check_method(recipe, &data, opts.resume)?;
+    check_method(recipe, &data, opts.resume, device)?;
     let embedding_plan = plan_embedding_eval(recipe, &data, opts.data_dir.as_deref())?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
     if let Some(section) = recipe
@@ -218,7 +219,7 @@ pub fn train_recipe(
 /// the data: outputs matching the classes (supervised and multitask), task mappings, image
 /// sizes of the views, enough images per class for class-balanced batches, pretext heads and
 /// class labels; and no `--resume` for methods that write no checkpoint.
-fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()> {
+fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool, device: &Device) -> Result<()> {
     let method = recipe.method.as_ref();
     if !method.is_some_and(MethodSection::trains_embedding) {
         check_outputs(recipe, data)?;
@@ -248,6 +249,8 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool) -> Result<()
             .map(|a| a.views.clone())
             .unwrap_or_default();
         check_semi(&spec, &data.train, data.unlabelled.as_ref(), &views)?;
+        let teacher = load_teacher(&spec, device)?;
+        check_teacher(&spec, teacher.as_ref(), &data.train)?;
     }
     let classes = data.train.num_classes().unwrap_or(0);
     let needs_classes = match method {
@@ -323,17 +326,14 @@ fn train_by_method(
         }
         Some(method @ MethodSection::Semi { .. }) => {
             let spec = method.semi().expect("a semi-supervised method");
-            let (unlabelled, val) = (data.unlabelled.as_ref(), data.val.as_ref());
-            let outcome = fit_semi(
-                model,
-                &data.train,
-                unlabelled,
-                val,
-                &spec,
-                cfg,
-                device,
-                observer,
-            )?;
+            let teacher = load_teacher(&spec, &device.clone().without_autodiff())?;
+            let data = SemiData {
+                labelled: &data.train,
+                unlabelled: data.unlabelled_set(),
+                val: data.val.as_ref(),
+                teacher: teacher.as_ref(),
+            };
+            let outcome = fit_semi(model, data, &spec, cfg, device, observer)?;
             Ok((outcome, MethodParts::None))
         }
         Some(method) => match method.pretext() {
@@ -375,6 +375,24 @@ pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Res
         512,
         device,
     )
+}
+
+/// Distillation's teacher run (`[method.algorithm] teacher`), loaded on `device`.
+fn load_teacher(spec: &SemiSpec, device: &Device) -> Result<Option<Sequential>> {
+    let Some(dir) = spec.algorithm.teacher() else {
+        return Ok(None);
+    };
+    if !dir.join("recipe.toml").is_file() {
+        return Err(Error::invalid(
+            "method.algorithm.teacher",
+            format!(
+                "{} is not a finished run folder (no recipe.toml); train the teacher first, e.g. `manabi train TEACHER.toml --out {}`",
+                dir.display(),
+                dir.display()
+            ),
+        ));
+    }
+    Ok(Some(load_trained_model(dir, device)?.model))
 }
 
 /// The recipe, trained model, preprocessing and text encoding of a finished run.

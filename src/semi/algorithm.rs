@@ -2,9 +2,12 @@
 //! their settings with the defaults of their papers (as USB sets them), and the step each one
 //! takes.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
 use super::consistency::Consistency;
+use super::distillation::distillation_step;
 use super::entropy_min::entropy_min_step;
 use super::fixmatch::fixmatch_step;
 use super::mean_teacher::mean_teacher_step;
@@ -55,6 +58,12 @@ fn two() -> usize {
 }
 fn four() -> usize {
     4
+}
+fn distill_temperature() -> f64 {
+    4.0
+}
+fn half_weight() -> f64 {
+    0.5
 }
 
 /// A semi-supervised algorithm and its settings. `weight` is λ_u, the weight of the
@@ -190,6 +199,25 @@ pub enum SemiAlgorithm {
         #[serde(default)]
         ramp_up: f64,
     },
+    /// Knowledge distillation (Hinton et al. 2015; K1): a trained teacher run's predictions at
+    /// temperature T train the student, mixed with the labels on the labelled batch, alone on
+    /// the unlabelled one when the recipe gives unlabelled data (SimCLRv2's last step).
+    Distillation {
+        /// The teacher: a finished classifier run folder.
+        teacher: PathBuf,
+        /// T, the softmax temperature of both models' outputs (the soft term is scaled by T²).
+        #[serde(default = "distill_temperature")]
+        temperature: f64,
+        /// On the labelled batch: `alpha` · soft term + (1 - `alpha`) · cross-entropy.
+        #[serde(default = "half_weight")]
+        alpha: f64,
+        /// λ_u, the weight of the soft term on the unlabelled batch.
+        #[serde(default = "one")]
+        weight: f64,
+        /// Ramp-up share.
+        #[serde(default)]
+        ramp_up: f64,
+    },
 }
 
 /// The unlabelled views a step needs.
@@ -215,6 +243,15 @@ impl SemiAlgorithm {
             Self::Vat { .. } => "vat",
             Self::MixMatch { .. } => "mixmatch",
             Self::FixMatch { .. } => "fixmatch",
+            Self::Distillation { .. } => "distillation",
+        }
+    }
+
+    /// The teacher run a distillation reads.
+    pub fn teacher(&self) -> Option<&Path> {
+        match self {
+            Self::Distillation { teacher, .. } => Some(teacher),
+            _ => None,
         }
     }
 
@@ -253,6 +290,24 @@ impl SemiAlgorithm {
                 temperature: Some(t),
                 ..
             } => check(key, "temperature", t, t > 0.0, "must be > 0"),
+            Self::Distillation {
+                temperature, alpha, ..
+            } => {
+                check(
+                    key,
+                    "temperature",
+                    temperature,
+                    temperature > 0.0 && temperature.is_finite(),
+                    "must be > 0",
+                )?;
+                check(
+                    key,
+                    "alpha",
+                    alpha,
+                    (0.0..=1.0).contains(&alpha),
+                    "must be in [0, 1] (the soft term's share on labelled data)",
+                )
+            }
             Self::Vat {
                 epsilon,
                 xi,
@@ -323,6 +378,9 @@ impl SemiAlgorithm {
             }
             | Self::FixMatch {
                 weight, ramp_up, ..
+            }
+            | Self::Distillation {
+                weight, ramp_up, ..
             } => (weight, ramp_up),
         }
     }
@@ -343,7 +401,13 @@ impl SemiAlgorithm {
 
     /// Whether the method learns from unlabelled data.
     pub fn uses_unlabelled(&self) -> bool {
-        !matches!(self, Self::Supervised {})
+        !matches!(self, Self::Supervised {} | Self::Distillation { .. })
+    }
+
+    /// Whether the method learns from unlabelled data when the recipe gives some (it needs
+    /// them when [`uses_unlabelled`](Self::uses_unlabelled)).
+    pub fn reads_unlabelled(&self) -> bool {
+        self.uses_unlabelled() || matches!(self, Self::Distillation { .. })
     }
 
     /// The losses of one step.
@@ -378,6 +442,9 @@ impl SemiAlgorithm {
                 temperature, alpha, ..
             } => mixmatch_step(ctx, batch, temperature, alpha),
             Self::FixMatch { threshold, .. } => fixmatch_step(ctx, batch, threshold),
+            Self::Distillation {
+                temperature, alpha, ..
+            } => distillation_step(ctx, batch, temperature, alpha),
         }
     }
 }

@@ -3,10 +3,12 @@
 //! one short file over the shared loop of [`crate::train::fit_semi`]: a step gets the labelled
 //! batch and the unlabelled views it asked for and returns `supervised + λ(t) · unsupervised`.
 //! Graph methods (label propagation and spreading) label a similarity graph's nodes instead.
+//! Knowledge distillation from a trained teacher run (K1) is one more step over the same loop.
 
 mod algorithm;
 mod consistency;
 pub mod cotrain;
+mod distillation;
 mod entropy_min;
 mod fixmatch;
 mod graph;

@@ -34,6 +34,8 @@ pub struct StepContext<'a> {
     /// The exponential moving average of its weights, without autodiff (the mean teacher's
     /// teacher; given to that method only).
     pub teacher: Option<&'a Sequential>,
+    /// A trained teacher run's model, without autodiff (distillation only).
+    pub distill_from: Option<&'a Sequential>,
     /// Seed of the step's own random draws (VAT's direction, MixMatch's mixing).
     pub seed: u64,
 }
@@ -55,6 +57,16 @@ impl StepContext<'_> {
             .teacher
             .expect("the loop gives the mean teacher its teacher");
         probs_of(teacher, x)
+    }
+
+    /// The distillation teacher's logits as constants.
+    pub fn distill_logits(&self, x: Tensor<2>) -> Tensor<2> {
+        let teacher = self
+            .distill_from
+            .expect("the loop gives distillation its teacher");
+        teacher
+            .forward_logits(teacher.reshape_input(x.inner()))
+            .autodiff()
     }
 }
 

@@ -42,13 +42,17 @@ pub(super) fn augmented_inputs(
     let Some(pipeline) = pipeline else {
         return batch_inputs(data, indices, device);
     };
-    let &[c, h, w] = data.sample_shape.as_slice() else {
-        panic!("augmentation needs image samples; checked by AugmentSection::check_shape");
-    };
     let mut values = Vec::with_capacity(indices.len() * data.sample_len());
     for &i in indices {
         values.extend_from_slice(data.sample(i));
     }
+    if let &[len] = data.sample_shape.as_slice() {
+        let out = pipeline.apply_token_batch(&values, len, seed);
+        return Tensor::from_data(TensorData::new(out, [indices.len(), len]), device);
+    }
+    let &[c, h, w] = data.sample_shape.as_slice() else {
+        panic!("augmentation needs images or sequences; checked by AugmentSection::check_shape");
+    };
     let out = pipeline.apply_batch(&values, [c, h, w], seed);
     let [c, oh, ow] = pipeline.output_shape([c, h, w]);
     Tensor::from_data(TensorData::new(out, [indices.len(), c * oh * ow]), device)

@@ -21,7 +21,7 @@ use crate::data::{Dataset, Targets, shuffled_batches};
 use crate::losses::{LossConfig, Target};
 use crate::model::Sequential;
 use crate::optim::{LrSchedule, OptimizerConfig, ScheduleConfig, WeightAverage};
-use crate::recipe::{AverageConfig, TrainingSection};
+use crate::recipe::{AugmentSection, AverageConfig, TrainingSection};
 use crate::{Error, Result};
 
 /// How to train.
@@ -438,18 +438,16 @@ fn averaged_model(
     Some(avg.apply(model.clone()))
 }
 
-/// Checks that augmented training data are images.
+/// Checks that the augmentation suits the training data (image ops on images, text ops on
+/// token sequences).
 pub(super) fn check_augment(cfg: &FitConfig, train: &Dataset) -> Result<()> {
-    if !cfg.views.is_empty() && train.sample_shape.len() != 3 {
-        return Err(Error::invalid(
-            "augment",
-            format!(
-                "augmentation works on images [channels, height, width]; the samples have shape {:?}",
-                train.sample_shape
-            ),
-        ));
+    if cfg.views.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let section = AugmentSection {
+        views: cfg.views.clone(),
+    };
+    section.check_shape(&train.sample_shape)
 }
 
 /// Checks what `fit` needs before any work is done (and before a run folder is created):

@@ -29,4 +29,4 @@ pub use history::History;
 pub use multitask_fit::{TaskLabels, fit_multitask};
 pub use observer::{Observer, Silent};
 pub use pretext_fit::fit_pretext;
-pub use semi_fit::{check_semi, fit_semi};
+pub use semi_fit::{SemiData, Unlabelled, check_semi, check_teacher, fit_semi};

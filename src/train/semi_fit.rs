@@ -103,22 +103,101 @@ pub fn check_semi(
     Ok(())
 }
 
-/// Trains `model` on the `labelled` classes and the `unlabelled` samples with `spec`'s
+/// Checks that distillation has a teacher that reads the labelled samples' shape and predicts
+/// their classes.
+pub fn check_teacher(
+    spec: &SemiSpec,
+    teacher: Option<&Sequential>,
+    labelled: &Dataset,
+) -> Result<()> {
+    let Some(path) = spec.algorithm.teacher() else {
+        return Ok(());
+    };
+    let key = "method.algorithm.teacher";
+    let Some(teacher) = teacher else {
+        return Err(Error::invalid(
+            key,
+            format!("the teacher run {} is not loaded", path.display()),
+        ));
+    };
+    if teacher.input_shape() != labelled.sample_shape.as_slice() {
+        return Err(Error::invalid(
+            key,
+            format!(
+                "{} reads inputs of shape {:?}, the student's data have shape {:?}",
+                path.display(),
+                teacher.input_shape(),
+                labelled.sample_shape
+            ),
+        ));
+    }
+    let Targets::Classes { num_classes, .. } = labelled.targets else {
+        return Ok(()); // check_semi refuses these
+    };
+    let device = teacher
+        .devices()
+        .into_iter()
+        .next()
+        .unwrap_or_else(Device::flex);
+    let probe = Tensor::<2>::zeros([1, labelled.sample_len()], &device);
+    let outputs = teacher.forward_logits(teacher.reshape_input(probe)).dims()[1];
+    if outputs != num_classes {
+        return Err(Error::invalid(
+            key,
+            format!(
+                "{} predicts {outputs} classes, the student's data have {num_classes}",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The unlabelled samples a semi-supervised method learns from.
+#[derive(Clone, Copy, Debug)]
+pub struct Unlabelled<'a> {
+    /// The samples (their targets are not read for training).
+    pub samples: &'a Dataset,
+    /// Their true classes where known (hidden labels of a labelled set, not IMDB's unsup
+    /// reviews): only the pseudo-label accuracy in the log reads them, for diagnosis.
+    pub truth: Option<&'a [u32]>,
+}
+
+/// What a semi-supervised run trains on.
+#[derive(Clone, Copy, Debug)]
+pub struct SemiData<'a> {
+    /// The labelled samples (class targets).
+    pub labelled: &'a Dataset,
+    /// The unlabelled ones, when the recipe gives some.
+    pub unlabelled: Option<Unlabelled<'a>>,
+    /// The validation split, when there is one.
+    pub val: Option<&'a Dataset>,
+    /// Distillation's teacher: a trained classifier, without autodiff.
+    pub teacher: Option<&'a Sequential>,
+}
+
+/// Trains `model` on `data`'s labelled classes and unlabelled samples with `spec`'s
 /// algorithm for `cfg.training.epochs x spec.steps_per_epoch` iterations; returns the moving
 /// average of the weights. `device` has autodiff.
-#[allow(clippy::too_many_arguments)]
 pub fn fit_semi(
     model: Sequential,
-    labelled: &Dataset,
-    unlabelled: Option<&Dataset>,
-    val: Option<&Dataset>,
+    data: SemiData,
     spec: &SemiSpec,
     cfg: &FitConfig,
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
+    let SemiData {
+        labelled,
+        unlabelled,
+        val,
+        teacher: distill_from,
+    } = data;
     check_augment(cfg, labelled)?;
+    let hidden = unlabelled.and_then(|u| u.truth);
+    let unlabelled = unlabelled.map(|u| u.samples);
     check_semi(spec, labelled, unlabelled, &cfg.views)?;
+    check_teacher(spec, distill_from, labelled)?;
     let Targets::Classes {
         labels,
         num_classes,
@@ -152,10 +231,6 @@ pub fn fit_semi(
     let mut global_step = state.global_step;
     let mut pool = Pool::new(algorithm, total, std::mem::take(&mut state.pseudo_pool));
     let draw = ViewDraw { views: &cfg.views };
-    let hidden = unlabelled.and_then(|u| match &u.targets {
-        Targets::Classes { labels, .. } => Some(labels.as_slice()),
-        _ => None,
-    });
     let views = algorithm.views();
     let eval_device = device.clone().without_autodiff();
     device.seed(cfg.seed.wrapping_add(global_step as u64));
@@ -194,7 +269,7 @@ pub fn fit_semi(
                     };
                     (unl_idx, weak, None)
                 }
-                (Some(u), Some(stream)) if algorithm.uses_unlabelled() => {
+                (Some(u), Some(stream)) if algorithm.reads_unlabelled() => {
                     let unl_idx = stream.take(t.batch_size * spec.unlabelled_ratio);
                     let weak = (0..views.weak)
                         .map(|k| {
@@ -222,6 +297,7 @@ pub fn fit_semi(
             let ctx = StepContext {
                 model: &model,
                 teacher: teacher.as_ref(),
+                distill_from,
                 seed: step_seed ^ 0x2545_F491_4F6C_DD1D,
             };
             let out = algorithm.step(&ctx, batch);
@@ -506,6 +582,18 @@ mod tests {
     use crate::model::{ActivationKind, LayerConfig, SequentialConfig};
     use crate::optim::OptimizerConfig;
     use crate::train::{Checkpoint, Silent};
+    use burn::tensor::activation::softmax;
+
+    /// `samples` with their hidden labels.
+    fn with_truth(samples: &Dataset) -> Unlabelled<'_> {
+        let Targets::Classes { labels, .. } = &samples.targets else {
+            unreachable!("digits have classes")
+        };
+        Unlabelled {
+            samples,
+            truth: Some(labels),
+        }
+    }
 
     /// 3 labelled digits per class and the rest of the training digits unlabelled.
     fn digits() -> (Dataset, Dataset) {
@@ -588,17 +676,14 @@ mod tests {
             {
                 *threshold = 0.3; // a young model's labels pass it, so the term is not empty
             }
-            let out = fit_semi(
-                model(&device),
-                &labelled,
-                Some(&unlabelled),
-                Some(&labelled),
-                &s,
-                &cfg(2),
-                &device,
-                &mut Silent,
-            )
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let data = SemiData {
+                labelled: &labelled,
+                unlabelled: Some(with_truth(&unlabelled)),
+                val: Some(&labelled),
+                teacher: None,
+            };
+            let out = fit_semi(model(&device), data, &s, &cfg(2), &device, &mut Silent)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             let h = &out.history;
             assert_eq!(h.len(), 2, "{name}");
             let unsup = h.series("unsup_loss").unwrap();
@@ -624,6 +709,68 @@ mod tests {
     }
 
     #[test]
+    fn distillation_pulls_the_student_toward_its_teacher_and_refuses_a_mismatched_one() {
+        let (labelled, unlabelled) = digits();
+        let device = Device::flex().autodiff();
+        device.seed(8);
+        let teacher = model(&device);
+        let student = model(&device);
+        let plain_teacher = teacher.valid();
+        let mut s = spec("supervised");
+        s.algorithm = toml::from_str(
+            "kind = \"distillation\"\nteacher = \"runs/teacher\"\ntemperature = 2.0\nalpha = 1.0",
+        )
+        .unwrap();
+        // Mean KL(teacher || student) of the predictions on the unlabelled digits.
+        let divergence = |m: &Sequential| {
+            let x = Tensor::<2>::from_data(
+                TensorData::new(unlabelled.features.clone(), [unlabelled.len(), 64]),
+                &device,
+            );
+            let q = softmax(teacher.forward_logits(teacher.reshape_input(x.clone())), 1);
+            let p = softmax(m.forward_logits(m.reshape_input(x)), 1);
+            let kl = (q.clone() * (q.log() - p.log())).sum_dim(1).mean();
+            kl.into_scalar::<f32>()
+        };
+        let before = divergence(&student);
+        let data = SemiData {
+            labelled: &labelled,
+            unlabelled: Some(Unlabelled {
+                samples: &unlabelled,
+                truth: None,
+            }),
+            val: None,
+            teacher: Some(&plain_teacher),
+        };
+        let out = fit_semi(student, data, &s, &cfg(6), &device, &mut Silent).unwrap();
+        let after = divergence(&out.model);
+        assert!(after < 0.2 * before, "{before} -> {after}");
+        // No teacher loaded, a teacher of other classes, a teacher of other inputs.
+        let err = check_teacher(&s, None, &labelled).unwrap_err().to_string();
+        assert!(err.contains("method.algorithm.teacher"), "{err}");
+        let three = SequentialConfig::new()
+            .add(LayerConfig::flatten())
+            .add(LayerConfig::dense(3, ActivationKind::Softmax))
+            .build(&[1, 8, 8], &device)
+            .unwrap()
+            .valid();
+        let err = check_teacher(&s, Some(&three), &labelled)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("3 classes") && err.contains("10"), "{err}");
+        let wide = SequentialConfig::new()
+            .add(LayerConfig::flatten())
+            .add(LayerConfig::dense(10, ActivationKind::Softmax))
+            .build(&[1, 28, 28], &device)
+            .unwrap()
+            .valid();
+        let err = check_teacher(&s, Some(&wide), &labelled)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shape"), "{err}");
+    }
+
+    #[test]
     fn a_stopped_semi_run_resumes_where_it_stopped() {
         let (labelled, unlabelled) = digits();
         let device = Device::flex().autodiff();
@@ -639,17 +786,13 @@ mod tests {
             spec.algorithm = toml::from_str("kind = \"mean_teacher\"\nramp_up = 0.0").unwrap();
             cfg.checkpoint = Some(Checkpoint::new(dir.path().join("ckpt")));
             cfg.resume = resume;
-            let out = fit_semi(
-                start.clone(),
-                &labelled,
-                Some(&unlabelled),
-                None,
-                &spec,
-                &cfg,
-                &device,
-                &mut Silent,
-            )
-            .unwrap();
+            let data = SemiData {
+                labelled: &labelled,
+                unlabelled: Some(with_truth(&unlabelled)),
+                val: None,
+                teacher: None,
+            };
+            let out = fit_semi(start.clone(), data, &spec, &cfg, &device, &mut Silent).unwrap();
             (output(&out.model, &device), out.history)
         };
         run(2, false);
