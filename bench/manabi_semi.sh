@@ -4,6 +4,7 @@
 #   METHODS="supervised fixmatch" LABELS=25 bench/manabi_semi.sh 1 2 3
 #   METHODS=all_labels bench/manabi_semi.sh 1        # the fully supervised ceiling
 #   SETTING=imdb_100 METHODS="supervised pseudo_label fixmatch" bench/manabi_semi.sh 1 2 3
+#   SETTING=simclr_fmnist_40 METHODS="supervised fixmatch" bench/manabi_semi.sh 1 2 3
 # Each run trains recipes/semi/<method>_<SETTING>.toml (SETTING fmnist_40 by default) with seed = data.subset_seed = the seed
 # (so manabi and bench/semi_torch.py --labelled <run>/labelled.json train on the same labels).
 # Runs go to bench/results/manabi_runs/semi/ (a finished run is kept, not retrained); a
@@ -17,6 +18,7 @@ read -r -a METHOD_LIST <<< "${METHODS:-$ALL}"
 SETTING="${SETTING:-fmnist_40}"
 case "$SETTING" in
   fmnist_40) LABELS="${LABELS:-4}"; PREFIX="" ;;
+  *_fmnist_40) LABELS="${LABELS:-4}"; PREFIX="${SETTING%%_*}_" ;;
   *) LABELS="${LABELS:-50}"; PREFIX="${SETTING%%_*}_" ;;
 esac
 DATA="${MANABI_DATA:-../shared/datasets}"

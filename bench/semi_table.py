@@ -81,9 +81,9 @@ def table(prefix: str, per_class: int, top: float | None):
                 if top is not None:
                     share = f"{g / (top - base_mean) * 100:.0f}%"
         secs = [s for _, s in runs.values() if s]
+        secs_cell = f"{statistics.mean(secs):.0f}" if secs else ""
         print(f"| {method} | {summary(accs)} | {summary(a for a, _ in ref.values())} | {gain} "
-              f"| {share} | {','.join(map(str, sorted(runs)))} | "
-              f"{statistics.mean(secs):.0f} |" if secs else "|")
+              f"| {share} | {','.join(map(str, sorted(runs)))} | {secs_cell} |")
     if top is not None and not prefix:
         print(f"\nFully supervised ceiling (all 60,000 labels): {top:.4f}.")
 

@@ -2,6 +2,7 @@
 //!
 //! The crate is laid out by concept: [`data`] (datasets, readers, preprocessing),
 //! [`model`] (layers, Sequential), [`losses`], [`optim`] (optimisers and schedules),
+//! [`domain`] (domain adaptation: gradient reversal, MMD),
 //! [`train`] (fit / evaluate / predict, metrics, history), [`plot`] (PNG figures),
 //! [`recipe`] (the TOML experiment description) and [`run`] (a recipe's run folder).
 
@@ -9,6 +10,7 @@ pub mod augment;
 pub mod clip;
 pub mod contrastive;
 pub mod data;
+pub mod domain;
 mod error;
 pub mod kernels;
 pub mod losses;

@@ -1,6 +1,7 @@
-//! Image augmentation (SPEC S1): geometric and photometric ops on `[c, h, w]` images with values
-//! in `[0, 1]` (greyscale or colour), RandAugment, pipelines applied per batch with a seed, and
-//! multi-view sampling for contrastive methods; word dropout and swaps for token sequences. Usable alone or from a recipe's `[augment]`.
+//! Augmentation (SPEC S1): geometric and photometric ops on `[c, h, w]` images with values in
+//! `[0, 1]` (greyscale or colour), RandAugment, word dropout and swaps for token sequences,
+//! pipelines applied per batch with a seed, and multi-view sampling for contrastive methods.
+//! Usable alone or from a recipe's `[augment]`.
 
 mod geometric;
 mod image;

@@ -51,7 +51,7 @@ impl Pipeline {
             .par_chunks(len)
             .enumerate()
             .map(|(i, values)| {
-                let mut rng = ChaCha8Rng::seed_from_u64(image_seed(seed, i));
+                let mut rng = ChaCha8Rng::seed_from_u64(sample_seed(seed, i));
                 let img = Image {
                     c,
                     h,
@@ -63,9 +63,7 @@ impl Pipeline {
             .collect();
         out.concat()
     }
-}
 
-impl Pipeline {
     /// Whether some step is a text op (see [`AugmentOp::is_text`](super::AugmentOp)).
     pub fn has_text_ops(&self) -> bool {
         self.ops.iter().any(|s| s.op.is_text())
@@ -83,15 +81,15 @@ impl Pipeline {
         out.par_chunks_mut(len.max(1))
             .enumerate()
             .for_each(|(i, row)| {
-                let mut rng = ChaCha8Rng::seed_from_u64(image_seed(seed, i));
+                let mut rng = ChaCha8Rng::seed_from_u64(sample_seed(seed, i));
                 self.ops.iter().for_each(|s| s.apply_tokens(row, &mut rng));
             });
         out
     }
 }
 
-/// A distinct, reproducible stream per image of a batch.
-fn image_seed(seed: u64, i: usize) -> u64 {
+/// A distinct, reproducible stream per sample (image or token row) of a batch.
+fn sample_seed(seed: u64, i: usize) -> u64 {
     seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 

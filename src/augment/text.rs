@@ -1,17 +1,19 @@
 //! Token-sequence augmentation (SPEC S1 for text; used by semi-supervised text recipes): word
-//! dropout and word swaps on rows of token ids padded in front with 0, as `pad_sequences`
-//! leaves them (ids stored as `f32`).
+//! dropout and word swaps on rows of token ids padded in front with [`PAD_ID`], as
+//! `pad_sequences` leaves them (ids stored as `f32`). A leading [`START_ID`] marker stays
+//! where it is: only the words after it are dropped or moved.
 
 use rand::Rng;
 use rand::seq::index::sample;
 
-/// The padding id.
-const PAD: f32 = 0.0;
+use crate::data::{PAD_ID, START_ID};
+
+const PAD: f32 = PAD_ID as f32;
 
 /// Drops each word of `row` with probability `rate` (keeping at least one word) and pads the
-/// survivors in front again, so the row keeps its length and its ending.
+/// rest in front again: the row keeps its length and stays right-aligned.
 pub fn word_dropout(row: &mut [f32], rate: f32, rng: &mut impl Rng) {
-    let start = first_word(row);
+    let (marker, start) = first_word(row);
     let words = row.len() - start;
     if words <= 1 || rate <= 0.0 {
         return;
@@ -24,6 +26,7 @@ pub fn word_dropout(row: &mut [f32], rate: f32, rng: &mut impl Rng) {
     if kept.is_empty() {
         kept.push(row[start + rng.random_range(0..words)]);
     }
+    kept.splice(0..0, marker);
     row.fill(PAD);
     let n = row.len();
     row[n - kept.len()..].copy_from_slice(&kept);
@@ -32,7 +35,7 @@ pub fn word_dropout(row: &mut [f32], rate: f32, rng: &mut impl Rng) {
 /// Swaps the words at two distinct random positions of `row`, `swaps` times (EDA's random
 /// swap; Wei & Zou 2019).
 pub fn word_swap(row: &mut [f32], swaps: usize, rng: &mut impl Rng) {
-    let start = first_word(row);
+    let (_, start) = first_word(row);
     let words = row.len() - start;
     if words < 2 {
         return;
@@ -43,9 +46,14 @@ pub fn word_swap(row: &mut [f32], swaps: usize, rng: &mut impl Rng) {
     }
 }
 
-/// The position of the first word (the end when the row is all padding).
-fn first_word(row: &[f32]) -> usize {
-    row.iter().position(|&t| t != PAD).unwrap_or(row.len())
+/// The start marker, if the row has one, and the position of the first word after it (the
+/// end when the row holds no word).
+fn first_word(row: &[f32]) -> (Option<f32>, usize) {
+    let first = row.iter().position(|&t| t != PAD).unwrap_or(row.len());
+    match row.get(first) {
+        Some(&t) if t == START_ID as f32 => (Some(t), first + 1),
+        _ => (None, first),
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +100,22 @@ mod tests {
         word_dropout(&mut empty, 0.5, &mut rng);
         word_swap(&mut empty, 3, &mut rng);
         assert_eq!(empty, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn the_start_marker_stays_first() {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let row = [0.0, 0.0, 1.0, 7.0, 8.0, 9.0, 10.0, 11.0];
+        for _ in 0..20 {
+            let mut r = row;
+            word_dropout(&mut r, 0.5, &mut rng);
+            let w = words(&r);
+            assert_eq!(w[0], 1.0, "{r:?}");
+            assert!(w.len() >= 2 && !w[1..].contains(&1.0), "{r:?}");
+            let mut s = row;
+            word_swap(&mut s, 3, &mut rng);
+            assert_eq!(&s[..3], &[0.0, 0.0, 1.0], "{s:?}");
+        }
     }
 
     #[test]

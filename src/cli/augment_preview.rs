@@ -40,7 +40,7 @@ pub fn run(args: AugmentPreviewArgs) -> Result<()> {
         bail!("--images and --draws must be at least 1");
     }
     let data = prepare_data(&recipe.data, args.common.data_dir.as_deref())?;
-    section.check_shape(&data.train.sample_shape)?;
+    section.check_shape(&data.train.sample_shape, data.text.is_some())?;
     if data.train.sample_shape.len() != 3 {
         bail!("augment-preview draws images; the data of this recipe are token sequences");
     }

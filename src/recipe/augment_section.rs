@@ -36,10 +36,9 @@ impl AugmentSection {
     }
 
     /// Checks that the ops suit the data: text ops (word dropout, swaps) for token sequences
-    /// `[len]`, image ops for images, and that every image view gives back images of the same
-    /// size (the model's input).
-    pub fn check_shape(&self, sample_shape: &[usize]) -> Result<()> {
-        if let [_] = sample_shape {
+    /// (`text`: the samples are rows of token ids), image ops for `[c, h, w]` images.
+    pub fn check_kinds(&self, sample_shape: &[usize], text: bool) -> Result<()> {
+        if text {
             return match self.views.iter().position(Pipeline::has_image_ops) {
                 Some(i) => Err(Error::invalid(
                     format!("augment.views[{i}]"),
@@ -48,20 +47,30 @@ impl AugmentSection {
                 None => Ok(()),
             };
         }
-        let &[c, h, w] = sample_shape else {
+        if sample_shape.len() != 3 {
             return Err(Error::invalid(
                 "augment",
                 format!(
-                    "augmentation works on images [channels, height, width] and token sequences [length]; the data's samples have shape {sample_shape:?}"
+                    "augmentation works on images [channels, height, width] and on text (token sequences); the data's samples have shape {sample_shape:?}"
                 ),
             ));
-        };
-        if let Some(i) = self.views.iter().position(Pipeline::has_text_ops) {
-            return Err(Error::invalid(
+        }
+        match self.views.iter().position(Pipeline::has_text_ops) {
+            Some(i) => Err(Error::invalid(
                 format!("augment.views[{i}]"),
                 "word_dropout and word_swap work on token sequences, and the data are images",
-            ));
+            )),
+            None => Ok(()),
         }
+    }
+
+    /// [`check_kinds`](Self::check_kinds), and that every image view gives back images of the
+    /// same size (the model's input).
+    pub fn check_shape(&self, sample_shape: &[usize], text: bool) -> Result<()> {
+        self.check_kinds(sample_shape, text)?;
+        let &[c, h, w] = sample_shape else {
+            return Ok(()); // token sequences keep their length
+        };
         for (i, view) in self.views.iter().enumerate() {
             let out = view.output_shape([c, h, w]);
             if out != [c, h, w] {
@@ -92,17 +101,24 @@ ops = [{ op = "random_resized_crop", size = [24, 24] }]
 "#;
         let a: AugmentSection = toml::from_str(text).unwrap();
         a.validate().unwrap();
-        let err = a.check_shape(&[1, 28, 28]).unwrap_err().to_string();
+        let err = a.check_shape(&[1, 28, 28], false).unwrap_err().to_string();
         assert!(
             err.contains("augment.views[1]") && err.contains("[1, 24, 24]"),
             "{err}"
         );
-        let err = a.check_shape(&[64]).unwrap_err().to_string();
+        let err = a.check_shape(&[64], false).unwrap_err().to_string();
         assert!(err.contains("images"), "{err}");
+        let err = a.check_shape(&[64], true).unwrap_err().to_string();
+        assert!(err.contains("token sequences"), "{err}");
         let words: AugmentSection =
             toml::from_str("[[views]]\nops = [{ op = \"word_dropout\", rate = 0.1 }]").unwrap();
-        words.check_shape(&[50]).unwrap();
-        let err = words.check_shape(&[1, 28, 28]).unwrap_err().to_string();
+        words.check_shape(&[50], true).unwrap();
+        // Word ops on tabular features (not text) would treat zeros as padding: refused.
+        assert!(words.check_shape(&[50], false).is_err());
+        let err = words
+            .check_shape(&[1, 28, 28], false)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("augment.views[0]") && err.contains("token"),
             "{err}"

@@ -257,7 +257,7 @@ fn disagreement_predict(
             (trained.predict(test_x), trained.predict(&ux), vec![rounds])
         }
     };
-    if let Targets::Classes { labels: hidden, .. } = &unlabelled.targets {
+    if let Some(hidden) = data.unlabelled_set().and_then(|u| u.truth) {
         measures.push(("unlabelled_accuracy", accuracy(&pred_unl, hidden, classes)));
     }
     if let Targets::Classes { labels: truth, .. } = &data.test.targets {

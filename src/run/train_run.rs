@@ -235,7 +235,7 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool, device: &Dev
         ClassBalancedSampler::new(labels, classes, per_class, key)?;
     }
     if let Some(augment) = &recipe.augment {
-        augment.check_shape(&data.train.sample_shape)?;
+        augment.check_shape(&data.train.sample_shape, data.text.is_some())?;
     }
     if let Some(spec) = method.and_then(MethodSection::pretext) {
         let shapes = recipe.model.check(&data.train.sample_shape)?;
@@ -249,7 +249,7 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool, device: &Dev
             .map(|a| a.views.clone())
             .unwrap_or_default();
         check_semi(&spec, &data.train, data.unlabelled.as_ref(), &views)?;
-        let teacher = load_teacher(&spec, device)?;
+        let teacher = load_teacher(&spec, data, device)?;
         check_teacher(&spec, teacher.as_ref(), &data.train)?;
     }
     let classes = data.train.num_classes().unwrap_or(0);
@@ -326,7 +326,7 @@ fn train_by_method(
         }
         Some(method @ MethodSection::Semi { .. }) => {
             let spec = method.semi().expect("a semi-supervised method");
-            let teacher = load_teacher(&spec, &device.clone().without_autodiff())?;
+            let teacher = load_teacher(&spec, data, &device.clone().without_autodiff())?;
             let data = SemiData {
                 labelled: &data.train,
                 unlabelled: data.unlabelled_set(),
@@ -377,14 +377,20 @@ pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Res
     )
 }
 
-/// Distillation's teacher run (`[method.algorithm] teacher`), loaded on `device`.
-fn load_teacher(spec: &SemiSpec, device: &Device) -> Result<Option<Sequential>> {
+/// Distillation's teacher run (`[method.algorithm] teacher`), loaded on `device` and checked to
+/// preprocess its inputs as the student's data are.
+fn load_teacher(
+    spec: &SemiSpec,
+    data: &PreparedData,
+    device: &Device,
+) -> Result<Option<Sequential>> {
     let Some(dir) = spec.algorithm.teacher() else {
         return Ok(None);
     };
+    let key = "method.algorithm.teacher";
     if !dir.join("recipe.toml").is_file() {
         return Err(Error::invalid(
-            "method.algorithm.teacher",
+            key,
             format!(
                 "{} is not a finished run folder (no recipe.toml); train the teacher first, e.g. `manabi train TEACHER.toml --out {}`",
                 dir.display(),
@@ -392,7 +398,21 @@ fn load_teacher(spec: &SemiSpec, device: &Device) -> Result<Option<Sequential>> 
             ),
         ));
     }
-    Ok(Some(load_trained_model(dir, device)?.model))
+    let teacher = load_trained_model(dir, device)
+        .map_err(|e| Error::invalid(key, format!("{}: {e}", dir.display())))?;
+    if teacher.preprocessors != data.preprocessors || teacher.text.is_some() != data.text.is_some()
+    {
+        return Err(Error::invalid(
+            key,
+            format!(
+                "{} preprocessed its inputs otherwise than this recipe does ({:?} against {:?}): give the student the teacher's [data] preprocess and text settings",
+                dir.display(),
+                teacher.preprocessors,
+                data.preprocessors
+            ),
+        ));
+    }
+    Ok(Some(teacher.model))
 }
 
 /// The recipe, trained model, preprocessing and text encoding of a finished run.

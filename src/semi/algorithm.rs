@@ -399,7 +399,7 @@ impl SemiAlgorithm {
         }
     }
 
-    /// Whether the method learns from unlabelled data.
+    /// Whether the method needs unlabelled data (distillation reads them only when given).
     pub fn uses_unlabelled(&self) -> bool {
         !matches!(self, Self::Supervised {} | Self::Distillation { .. })
     }

@@ -438,8 +438,9 @@ fn averaged_model(
     Some(avg.apply(model.clone()))
 }
 
-/// Checks that the augmentation suits the training data (image ops on images, text ops on
-/// token sequences).
+/// Checks that the augmentation suits the training data: image ops on images, text ops on
+/// rows of token ids (the only one-axis samples the loops augment; recipes check earlier,
+/// knowing which data are text).
 pub(super) fn check_augment(cfg: &FitConfig, train: &Dataset) -> Result<()> {
     if cfg.views.is_empty() {
         return Ok(());
@@ -447,7 +448,7 @@ pub(super) fn check_augment(cfg: &FitConfig, train: &Dataset) -> Result<()> {
     let section = AugmentSection {
         views: cfg.views.clone(),
     };
-    section.check_shape(&train.sample_shape)
+    section.check_kinds(&train.sample_shape, train.sample_shape.len() == 1)
 }
 
 /// Checks what `fit` needs before any work is done (and before a run folder is created):

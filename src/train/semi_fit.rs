@@ -54,17 +54,18 @@ pub fn check_semi(
             "the labelled data holds fewer than two classes",
         ));
     }
-    if spec.algorithm.uses_unlabelled() {
+    if spec.algorithm.reads_unlabelled() {
         match unlabelled {
-            None => {
+            None if spec.algorithm.uses_unlabelled() => {
                 return Err(Error::invalid(
                     "data.unlabelled",
                     format!(
-                        "{} learns from unlabelled data, and the recipe gives none: set data.unlabelled = \"rest\" with data.train_per_class",
+                        "{} learns from unlabelled data, and the recipe gives none: set data.unlabelled = \"rest\" with data.train_per_class (or \"imdb_unsup\" for IMDB)",
                         spec.algorithm.name()
                     ),
                 ));
             }
+            None => {}
             Some(u) if u.is_empty() => {
                 return Err(Error::invalid(
                     "data.unlabelled",
@@ -825,5 +826,11 @@ mod tests {
         assert!(err.contains("strong"), "{err}");
         let empty = unlabelled.take(0);
         assert!(check_semi(&spec("vat"), &labelled, Some(&empty), &[]).is_err());
+        // Distillation reads unlabelled data only when given, and an empty set is still refused.
+        let mut distil = spec("supervised");
+        distil.algorithm = toml::from_str("kind = \"distillation\"\nteacher = \"t\"").unwrap();
+        check_semi(&distil, &labelled, None, &[]).unwrap();
+        let err = check_semi(&distil, &labelled, Some(&empty), &[]).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
     }
 }
