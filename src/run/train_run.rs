@@ -90,7 +90,7 @@ pub fn train_recipe(
         .method
         .as_ref()
         .is_some_and(MethodSection::trains_embedding);
-    check_method(recipe, &data, opts.resume, device)?;
+    let teacher = check_method(recipe, &data, opts.resume, device)?;
     let embedding_plan = plan_embedding_eval(recipe, &data, opts.data_dir.as_deref())?;
     let summary = recipe.model.summary(&recipe.name, &input_shape)?;
     if let Some(section) = recipe
@@ -151,7 +151,8 @@ pub fn train_recipe(
         };
         (outcome, MethodParts::None)
     } else {
-        train_by_method(model, recipe, &data, &cfg, &train_device, observer)?
+        let teacher = teacher.as_ref();
+        train_by_method(model, recipe, &data, teacher, &cfg, &train_device, observer)?
     };
     let train_seconds = started.elapsed().as_secs_f64();
 
@@ -218,9 +219,16 @@ pub fn train_recipe(
 /// Checks, before any run folder exists, what the recipe's `[method]` and `[augment]` need of
 /// the data: outputs matching the classes (supervised and multitask), task mappings, image
 /// sizes of the views, enough images per class for class-balanced batches, pretext heads and
-/// class labels; and no `--resume` for methods that write no checkpoint.
-fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool, device: &Device) -> Result<()> {
+/// class labels; and no `--resume` for methods that write no checkpoint. Returns
+/// distillation's teacher, loaded on `device` to be checked and kept for training.
+fn check_method(
+    recipe: &Recipe,
+    data: &PreparedData,
+    resume: bool,
+    device: &Device,
+) -> Result<Option<Sequential>> {
     let method = recipe.method.as_ref();
+    let mut teacher = None;
     if !method.is_some_and(MethodSection::trains_embedding) {
         check_outputs(recipe, data)?;
     }
@@ -249,7 +257,7 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool, device: &Dev
             .map(|a| a.views.clone())
             .unwrap_or_default();
         check_semi(&spec, &data.train, data.unlabelled.as_ref(), &views)?;
-        let teacher = load_teacher(&spec, data, device)?;
+        teacher = load_teacher(&spec, data, device)?;
         check_teacher(&spec, teacher.as_ref(), &data.train)?;
     }
     let classes = data.train.num_classes().unwrap_or(0);
@@ -278,7 +286,7 @@ fn check_method(recipe: &Recipe, data: &PreparedData, resume: bool, device: &Dev
             "this [method] writes no checkpoint to resume from (plain training, the self-supervised, semi-supervised methods and CLIP do); start the run again",
         ));
     }
-    Ok(())
+    Ok(teacher)
 }
 
 /// What a method trains besides the run's model.
@@ -297,6 +305,7 @@ fn train_by_method(
     model: Sequential,
     recipe: &Recipe,
     data: &PreparedData,
+    teacher: Option<&Sequential>,
     cfg: &FitConfig,
     device: &Device,
     observer: &mut dyn Observer,
@@ -326,12 +335,11 @@ fn train_by_method(
         }
         Some(method @ MethodSection::Semi { .. }) => {
             let spec = method.semi().expect("a semi-supervised method");
-            let teacher = load_teacher(&spec, data, &device.clone().without_autodiff())?;
             let data = SemiData {
                 labelled: &data.train,
                 unlabelled: data.unlabelled_set(),
                 val: data.val.as_ref(),
-                teacher: teacher.as_ref(),
+                teacher,
             };
             let outcome = fit_semi(model, data, &spec, cfg, device, observer)?;
             Ok((outcome, MethodParts::None))

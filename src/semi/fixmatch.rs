@@ -78,14 +78,10 @@ mod tests {
     }
 
     fn argmax(x: Tensor<2>) -> Vec<u32> {
-        let [_, k] = x.dims();
-        host_values(&x)
-            .chunks(k)
-            .map(|r| {
-                (0..k)
-                    .max_by(|&a, &b| r[a].total_cmp(&r[b]))
-                    .expect("classes") as u32
-            })
+        x.argmax(1)
+            .into_data()
+            .iter::<i64>()
+            .map(|c| c as u32)
             .collect()
     }
 

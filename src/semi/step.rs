@@ -64,17 +64,21 @@ impl StepContext<'_> {
         let teacher = self
             .distill_from
             .expect("the loop gives distillation its teacher");
-        teacher
-            .forward_logits(teacher.reshape_input(x.inner()))
-            .autodiff()
+        logits_of(teacher, x)
     }
 }
 
-/// `softmax(model(x))` computed without autodiff and handed back as a constant on `x`'s
+/// `model(x)`'s logits computed without autodiff and handed back as a constant on `x`'s
 /// device.
+fn logits_of(plain: &Sequential, x: Tensor<2>) -> Tensor<2> {
+    plain
+        .forward_logits(plain.reshape_input(x.inner()))
+        .autodiff()
+}
+
+/// `softmax(model(x))` as a constant, like [`logits_of`].
 fn probs_of(plain: &Sequential, x: Tensor<2>) -> Tensor<2> {
-    let x = x.inner();
-    softmax(plain.forward_logits(plain.reshape_input(x)), 1).autodiff()
+    softmax(logits_of(plain, x), 1)
 }
 
 /// What a step returns: `supervised + lambda(t) * unsupervised`, kept apart for the log.
