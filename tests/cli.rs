@@ -176,18 +176,8 @@ fn default_command_trains_the_embedded_digits_and_fills_the_run_folder() {
 }
 
 /// A semi-supervised recipe on the embedded digits: 2 labels per class, the rest unlabelled.
-fn semi_recipe(algorithm: &str, unlabelled: &str) -> String {
-    format!(
-        r#"name = "digits_semi"
-seed = 1
-
-[data]
-dataset = "digits"
-preprocess = [{{ kind = "scale", divide_by = 16.0 }}]
-train_per_class = 2
-{unlabelled}
-
-[[model.layers]]
+/// The model of the digits recipes below: flatten, dense 32 ReLU, dense 10 softmax.
+const DIGITS_MLP: &str = r#"[[model.layers]]
 type = "flatten"
 
 [[model.layers]]
@@ -199,7 +189,20 @@ activation = "relu"
 type = "dense"
 units = 10
 activation = "softmax"
+"#;
 
+fn semi_recipe(algorithm: &str, unlabelled: &str) -> String {
+    format!(
+        r#"name = "digits_semi"
+seed = 1
+
+[data]
+dataset = "digits"
+preprocess = [{{ kind = "scale", divide_by = 16.0 }}]
+train_per_class = 2
+{unlabelled}
+
+{DIGITS_MLP}
 [optimizer]
 kind = "sgd"
 lr = 0.03
@@ -564,4 +567,150 @@ fn label_spreading_labels_the_digits_graph_and_refuses_isolated_nodes() {
         stderr(&o)
     );
     assert!(!dir.path().join("runs/cut").exists());
+}
+
+fn dann_recipe(method: &str, target: &str) -> String {
+    format!(
+        r#"name = "digits_dann"
+seed = 1
+
+[data]
+dataset = "digits"
+preprocess = [{{ kind = "scale", divide_by = 16.0 }}]
+validation_split = 0.1
+{target}
+
+{DIGITS_MLP}
+[optimizer]
+kind = "adam"
+lr = 0.003
+
+[training]
+loss = "sparse_categorical_crossentropy"
+epochs = 3
+batch_size = 32
+
+{method}
+"#
+    )
+}
+
+/// Digits whose pixels are halved: the same digits in a darker domain.
+const DARK_DIGITS: &str = r#"[data.target]
+dataset = "digits"
+preprocess = [{ kind = "scale", divide_by = 32.0 }]"#;
+
+#[test]
+fn dann_adapts_to_a_target_domain_and_refuses_mismatched_domains() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("dann.toml");
+    let dann = "[method]\nkind = \"dann\"\ntrunk = 2";
+    write(&recipe, &dann_recipe(dann, DARK_DIGITS));
+    let o = manabi(dir.path(), &["train", "dann.toml", "--out", "runs/dann"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = dir.path().join("runs/dann");
+    let history = fs::read_to_string(run.join("history.csv")).unwrap();
+    let header = history.lines().next().unwrap();
+    for column in ["domain_loss", "domain_accuracy", "lambda", "val_accuracy"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let m = metrics(&run);
+    let (target, source) = (
+        m["test_accuracy"].as_f64().unwrap(),
+        m["test_source_accuracy"].as_f64().unwrap(),
+    );
+    assert!(
+        source > 0.8 && target > 0.5,
+        "source {source}, target {target}"
+    );
+
+    // Source only: plain training, tested on the target.
+    write(&recipe, &dann_recipe("", DARK_DIGITS));
+    let o = manabi(dir.path(), &["train", "dann.toml", "--out", "runs/plain"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(metrics(&dir.path().join("runs/plain"))["test_source_accuracy"].is_number());
+
+    // A target of another image size, another class count, or none at all.
+    let cases = [
+        (
+            DARK_DIGITS.replace(
+                "divide_by = 32.0 }",
+                "divide_by = 32.0 }, { kind = \"resize\", height = 6, width = 6 }",
+            ),
+            vec!["data.target", "[1, 6, 6]", "[1, 8, 8]"],
+        ),
+        (
+            format!("{DARK_DIGITS}\nclasses = [0, 1, 2]"),
+            vec!["data.target", "3 classes", "10"],
+        ),
+        (String::new(), vec!["data.target", "DANN"]),
+    ];
+    for (k, (target, needles)) in cases.iter().enumerate() {
+        write(&recipe, &dann_recipe(dann, target));
+        let out = format!("runs/bad{k}");
+        let o = manabi(dir.path(), &["train", "dann.toml", "--out", &out]);
+        assert_clean_error(&o, needles);
+        assert!(!dir.path().join(&out).exists());
+    }
+}
+
+#[test]
+fn shift_flags_mnist_against_usps_but_not_digits_against_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("shift.toml");
+    let digits = r#"name = "same"
+seed = 1
+[reference]
+dataset = "digits"
+split = "train"
+[new]
+dataset = "digits"
+split = "test"
+[shift]
+samples = 300
+permutations = 100
+"#;
+    write(&recipe, digits);
+    let o = manabi(dir.path(), &["shift", "shift.toml", "--out", "out/same"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("no shift detected"), "{out}");
+    assert!(dir.path().join("out/same/shift_features.png").is_file());
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/same/shift.json")).unwrap()).unwrap();
+    assert_eq!(report["covariate_shift"], false);
+
+    // Sides of different sizes: a clear error naming the fix.
+    write(
+        &recipe,
+        &digits.replace(
+            "split = \"test\"",
+            "split = \"test\"\npreprocess = [{ kind = \"resize\", height = 6, width = 6 }]",
+        ),
+    );
+    let o = manabi(dir.path(), &["shift", "shift.toml", "--out", "out/bad"]);
+    assert_clean_error(&o, &["new.preprocess", "resize"]);
+
+    let Some(data) = datasets() else { return };
+    let o = Command::new(bin())
+        .current_dir(repo())
+        .args(["shift", "recipes/domain/shift_mnist_usps.toml", "--out"])
+        .arg(dir.path().join("out/mnist_usps"))
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/mnist_usps/shift.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["covariate_shift"], true);
+    assert!(
+        report["domain_auc"]["auc"].as_f64().unwrap() > 0.95,
+        "{report}"
+    );
+    assert!(
+        report["mmd"]["p_value"].as_f64().unwrap() < 0.01,
+        "{report}"
+    );
 }

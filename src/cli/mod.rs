@@ -7,6 +7,7 @@ mod evaluate;
 mod export;
 mod predict;
 mod progress;
+mod shift;
 mod summary;
 mod train;
 
@@ -43,6 +44,8 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Draw a recipe's training images beside their augmented views, as a PNG grid.
     AugmentPreview(augment_preview::AugmentPreviewArgs),
+    /// Compare new data with a reference: covariate, label and concept shift.
+    Shift(shift::ShiftArgs),
 }
 
 /// Options shared by commands that read data or compute.
@@ -111,6 +114,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::ExportData(a)) => export::run(a),
         Some(Command::Embed(a)) => embed::run(a),
         Some(Command::AugmentPreview(a)) => augment_preview::run(a),
+        Some(Command::Shift(a)) => shift::run(a),
     }
 }
 

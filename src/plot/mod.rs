@@ -21,7 +21,7 @@ pub use confusion::plot_confusion;
 pub use curves::plot_curves;
 pub use image_grid::{Picture, plot_image_grid};
 pub use roc::plot_roc;
-pub use scatter::plot_embedding_2d;
+pub use scatter::{plot_embedding_2d, plot_groups_2d};
 
 #[cfg(test)]
 mod gallery;

@@ -20,6 +20,32 @@ pub fn plot_embedding_2d(
     path: &Path,
     title: &str,
 ) -> Result<()> {
+    plot_named_2d(points, labels, &|c| format!("class {c}"), path, title)
+}
+
+/// As [`plot_embedding_2d`], with the legend naming label `k` `names[k]` (e.g. two domains).
+pub fn plot_groups_2d(
+    points: &[[f32; 2]],
+    labels: &[u32],
+    names: &[&str],
+    path: &Path,
+    title: &str,
+) -> Result<()> {
+    let name = |c: u32| {
+        names
+            .get(c as usize)
+            .map_or_else(|| format!("group {c}"), |n| n.to_string())
+    };
+    plot_named_2d(points, labels, &name, path, title)
+}
+
+fn plot_named_2d(
+    points: &[[f32; 2]],
+    labels: &[u32],
+    name: &dyn Fn(u32) -> String,
+    path: &Path,
+    title: &str,
+) -> Result<()> {
     if points.len() != labels.len() {
         return Err(canvas::invalid(
             path,
@@ -63,7 +89,7 @@ pub fn plot_embedding_2d(
                 .map(move |(p, _)| Circle::new((p[0], p[1]), radius, style));
             chart
                 .draw_series(members)?
-                .label(format!("class {class}"))
+                .label(name(class))
                 .legend(move |(x, y)| Circle::new((x + 6, y), 4, style));
         }
         if classes.len() <= MAX_LEGEND_CLASSES {

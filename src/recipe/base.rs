@@ -66,6 +66,13 @@ impl Recipe {
                 message: "this is a sequence-to-sequence recipe ([seq2seq]); only `manabi train` and `manabi predict` take it".into(),
             });
         }
+        if super::is_shift(text) {
+            return Err(Error::Recipe {
+                source_name: source_name.to_string(),
+                message: "this is a shift recipe ([reference], [new]); run it with `manabi shift`"
+                    .into(),
+            });
+        }
         let recipe: Recipe = toml::from_str(text).map_err(|e| Error::Recipe {
             source_name: source_name.to_string(),
             message: e.to_string(),
@@ -256,6 +263,12 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
+            if path.extension().is_some_and(|e| e == "toml") && super::super::is_shift(&text) {
+                crate::recipe::ShiftRecipe::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                let err = Recipe::load(&path).unwrap_err().to_string();
+                assert!(err.contains("manabi shift"), "{err}");
+                continue;
+            }
             if path.extension().is_some_and(|e| e == "toml") && !super::super::is_seq2seq(&text) {
                 let r = Recipe::load(&path).unwrap_or_else(|e| panic!("{e}"));
                 let back = Recipe::parse(&r.to_toml(), "round trip").unwrap();

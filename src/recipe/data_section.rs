@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::TextSection;
+use super::{TargetSection, TextSection};
 use crate::data::{CsvTask, DatasetName, PreprocessConfig};
 use crate::{Error, Result};
 
@@ -81,6 +81,10 @@ pub struct DataSection {
     /// Use only the first N test samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_limit: Option<usize>,
+    /// A target domain (domain adaptation): its training images are the unlabelled data and
+    /// its test images the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetSection>,
 }
 
 impl DataSection {
@@ -155,6 +159,21 @@ impl DataSection {
                 "data.unlabelled",
                 "\"imdb_unsup\" is IMDB's unlabelled archive: it needs dataset = \"imdb\" with a [data.text] section",
             ));
+        }
+        if let Some(target) = &self.target {
+            target.validate()?;
+            if self.unlabelled.is_some() {
+                return Err(Error::invalid(
+                    "data.unlabelled",
+                    "[data.target] already gives the unlabelled data (the target's training images): remove data.unlabelled",
+                ));
+            }
+            if self.text.is_some() || self.csv.is_some() {
+                return Err(Error::invalid(
+                    "data.target",
+                    "domain adaptation works on built-in image datasets: the source must be one too",
+                ));
+            }
         }
         if self.train_per_class == Some(0) {
             return Err(Error::invalid("data.train_per_class", "must be at least 1"));

@@ -80,6 +80,35 @@ pub struct SemiSpec {
     pub ema_decay: f64,
 }
 
+/// DANN's settings (`[method] kind = "dann"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DannSpec {
+    /// The feature extractor: the first `trunk` layers of `[model]`.
+    pub trunk: usize,
+    /// Steps per epoch (default: one pass over the source).
+    pub steps_per_epoch: Option<usize>,
+    /// The domain classifier's layers on the features (ending in two classes).
+    pub domain_head: SequentialConfig,
+    /// Steepness of λ's schedule `2 / (1 + exp(-gamma p)) - 1`.
+    pub gamma: f64,
+    /// λ's final value (the schedule is scaled by it).
+    pub weight: f64,
+}
+
+fn default_dann_gamma() -> f64 {
+    10.0
+}
+
+/// The default domain classifier: one hidden layer of 100 ReLU units, then two classes
+/// (source, target), as in Ganin & Lempitsky's digit experiments.
+fn default_domain_head() -> Vec<LayerConfig> {
+    use crate::model::ActivationKind;
+    vec![
+        LayerConfig::dense(100, ActivationKind::Relu),
+        LayerConfig::dense(2, ActivationKind::Softmax),
+    ]
+}
+
 /// The loss of a metric-learning method.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -276,6 +305,32 @@ pub enum MethodSection {
         #[serde(default = "default_ema_decay")]
         ema_decay: f64,
     },
+    /// Domain-adversarial training (DANN, Ganin & Lempitsky 2015; seed 003 19.2.5; SPEC D2):
+    /// every step takes `[training] batch_size` labelled source images and as many unlabelled
+    /// target images (`[data.target]`); the class loss trains on the source, and a domain
+    /// classifier reads the features of both through a gradient reversal layer of weight
+    /// `λ(p) = weight · (2 / (1 + exp(-gamma p)) - 1)`, `p` the share of training done, so the
+    /// feature extractor learns features the domain classifier cannot tell apart. An epoch is
+    /// `steps_per_epoch` steps (default: one pass over the source); `weight = 0` trains the same
+    /// network on the source alone (the source-only baseline at the same budget). The last
+    /// model is kept: no target label selects it.
+    Dann {
+        /// The feature extractor is the first `trunk` layers of `[model]`.
+        trunk: usize,
+        /// Steps per epoch (e.g. one pass over the larger domain); default one pass over the
+        /// source.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        steps_per_epoch: Option<usize>,
+        /// The domain classifier's layers on the trunk's output; its last layer has two units.
+        #[serde(default = "default_domain_head")]
+        domain_layers: Vec<LayerConfig>,
+        /// Steepness of λ's schedule.
+        #[serde(default = "default_dann_gamma")]
+        gamma: f64,
+        /// λ's final value.
+        #[serde(default = "one")]
+        weight: f64,
+    },
     /// Multitask learning (SPEC T3): the first `trunk` layers of `[model]` are shared, the rest
     /// of `[model]` is the main task's head (trained with `[training] loss`), and every
     /// `[[method.tasks]]` adds a head on the trunk; the loss is the weighted sum.
@@ -343,6 +398,46 @@ impl MethodSection {
                 }
                 if *text_units == 0 {
                     return Err(Error::invalid("method.text_units", "must be at least 1"));
+                }
+            }
+            Self::Dann {
+                trunk,
+                steps_per_epoch,
+                domain_layers,
+                gamma,
+                weight,
+            } => {
+                if *steps_per_epoch == Some(0) {
+                    return Err(Error::invalid(
+                        "method.steps_per_epoch",
+                        "must be at least 1",
+                    ));
+                }
+                if *trunk == 0 || *trunk >= model_layers {
+                    return Err(Error::invalid(
+                        "method.trunk",
+                        format!(
+                            "the feature extractor must leave at least one layer of [model] ({model_layers} layers) for the class head, got {trunk}"
+                        ),
+                    ));
+                }
+                if domain_layers.is_empty() {
+                    return Err(Error::invalid(
+                        "method.domain_layers",
+                        "the domain classifier needs at least one layer (the last with units = 2)",
+                    ));
+                }
+                if !(gamma.is_finite() && *gamma > 0.0) {
+                    return Err(Error::invalid(
+                        "method.gamma",
+                        format!("must be positive, got {gamma}"),
+                    ));
+                }
+                if !(weight.is_finite() && *weight >= 0.0) {
+                    return Err(Error::invalid(
+                        "method.weight",
+                        format!("must be finite and >= 0, got {weight}"),
+                    ));
                 }
             }
             Self::Multitask {
@@ -539,6 +634,28 @@ impl MethodSection {
         match self {
             Self::Semi { algorithm, .. } if algorithm.views().strong => 2,
             _ => self.pretext().map_or(1, |p| p.objective.views()),
+        }
+    }
+
+    /// The settings of DANN.
+    pub fn dann(&self) -> Option<DannSpec> {
+        match self {
+            Self::Dann {
+                trunk,
+                steps_per_epoch,
+                domain_layers,
+                gamma,
+                weight,
+            } => Some(DannSpec {
+                trunk: *trunk,
+                steps_per_epoch: *steps_per_epoch,
+                domain_head: SequentialConfig {
+                    layers: domain_layers.clone(),
+                },
+                gamma: *gamma,
+                weight: *weight,
+            }),
+            _ => None,
         }
     }
 

@@ -9,6 +9,7 @@ mod predict;
 mod prepare;
 mod probe_run;
 mod seq2seq_run;
+mod shift_run;
 mod train_run;
 
 pub use crate::train::backbone_features;
@@ -17,6 +18,7 @@ pub use files::{RunFiles, write_atomic};
 pub use predict::{Predictions, load_inputs, predict_run, read_texts};
 pub use prepare::{PreparedData, prepare_data};
 pub use seq2seq_run::{load_run_recipe, train_seq2seq_recipe, translate_run};
+pub use shift_run::{ShiftReport, shift_recipe};
 pub use train_run::{
     RunOptions, RunReport, TrainedRun, evaluate_run, load_trained_model, train_recipe,
 };

@@ -8,7 +8,7 @@ use crate::data::{
     imdb_word_index, keep_classes, load_builtin, load_csv, load_imdb, load_imdb_unsup,
     load_text_splits, per_class_indices, validation_split,
 };
-use crate::recipe::{CsvFiles, DataSection, TextSection, UnlabelledSource};
+use crate::recipe::{CsvFiles, DataSection, TargetSection, TextSection, UnlabelledSource};
 use crate::train::Unlabelled;
 use crate::{Error, Result};
 
@@ -32,6 +32,8 @@ pub struct PreparedData {
     /// Whether the unlabelled samples' targets are their true classes (`"rest"`) rather than
     /// placeholders (`"imdb_unsup"`).
     pub unlabelled_truth: bool,
+    /// With `[data.target]`: the source's own test set (the run's `test` is the target's).
+    pub source_test: Option<Dataset>,
     /// With `train_per_class`: the indices of the labelled samples in the training data (after
     /// `classes` and `train_limit`), so that other tools can train on the same labels.
     pub labelled_indices: Option<Vec<usize>>,
@@ -123,6 +125,14 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         }
         preprocessors.push(p);
     }
+    let mut source_test = None;
+    let mut unlabelled_truth = unlabelled_truth;
+    if let Some(section) = &section.target {
+        let target = load_target(section, &train, data_dir)?;
+        unlabelled = Some(target.train);
+        unlabelled_truth = true;
+        source_test = Some(std::mem::replace(&mut test, target.test));
+    }
     Ok(PreparedData {
         train,
         val,
@@ -131,8 +141,68 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         text,
         unlabelled,
         unlabelled_truth,
+        source_test,
         labelled_indices,
     })
+}
+
+/// The target domain's training and test images, through its own preprocessing (fitted on its
+/// training images); checked to have the prepared source's sample shape and class count.
+fn load_target(
+    section: &TargetSection,
+    source: &Dataset,
+    data_dir: Option<&Path>,
+) -> Result<crate::data::Splits> {
+    let raw = load_builtin(section.dataset, data_dir)?;
+    let (mut train, mut test) = (raw.train, raw.test);
+    if let Some(classes) = &section.classes {
+        train = keep_classes(&train, classes, "the target's training data")?;
+        test = keep_classes(&test, classes, "the target's test data")?;
+    }
+    if let Some(n) = section.train_limit {
+        train = train.take(n);
+    }
+    if let Some(n) = section.test_limit {
+        test = test.take(n);
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(Error::invalid(
+            "data.target",
+            format!(
+                "the target '{}' leaves {} training and {} test images; both must be non-empty",
+                section.dataset,
+                train.len(),
+                test.len()
+            ),
+        ));
+    }
+    for cfg in &section.preprocess {
+        let p = cfg.fit(&train)?;
+        p.transform(&mut train)?;
+        p.transform(&mut test)?;
+    }
+    if train.sample_shape != source.sample_shape {
+        return Err(Error::invalid(
+            "data.target",
+            format!(
+                "the target '{}' has samples of shape {:?} after its preprocessing, the source {:?}: both domains must feed the same model (resize one, e.g. {{ kind = \"resize\", height = 28, width = 28 }} in data.target.preprocess)",
+                section.dataset, train.sample_shape, source.sample_shape
+            ),
+        ));
+    }
+    let (source_classes, target_classes) = (source.num_classes(), train.num_classes());
+    if source_classes != target_classes {
+        return Err(Error::invalid(
+            "data.target",
+            format!(
+                "the target '{}' has {} classes, the source {}: both domains must share the classes (select them with classes and data.target.classes)",
+                section.dataset,
+                target_classes.unwrap_or(0),
+                source_classes.unwrap_or(0)
+            ),
+        ));
+    }
+    Ok(crate::data::Splits { train, test })
 }
 
 impl PreparedData {

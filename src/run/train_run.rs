@@ -20,9 +20,9 @@ use crate::plot::{plot_confusion, plot_curves};
 use crate::recipe::{AnyRecipe, MethodSection, Recipe, SemiSpec};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
-    Checkpoint, Evaluation, FitConfig, FitOutcome, History, Observer, SemiData, check_fit,
-    check_semi, check_teacher, evaluate, fit, fit_embedding, fit_pretext, fit_semi, load_record,
-    save_record,
+    Checkpoint, DannData, Evaluation, FitConfig, FitOutcome, History, Observer, SemiData,
+    check_fit, check_semi, check_teacher, evaluate, fit, fit_dann, fit_embedding, fit_pretext,
+    fit_semi, load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -185,6 +185,13 @@ pub fn train_recipe(
         }
         _ => {}
     }
+    if let Some(source_test) = data.source_test.as_ref().filter(|_| !embedding_method) {
+        // With [data.target] the test set is the target's; the source's is measured too.
+        let e = evaluate(&model, source_test, recipe.training.loss, 512, device)?;
+        if let Some((_, acc)) = e.metrics.iter().find(|(k, _)| k == "accuracy") {
+            test.metrics.push(("source_accuracy".into(), *acc));
+        }
+    }
     if let Some(plan) = &embedding_plan {
         let run = EmbeddingRun {
             recipe,
@@ -250,6 +257,20 @@ fn check_method(
         let units = shapes.last().map_or(0, |s| s.iter().product());
         spec.objective.check(&data.train.sample_shape, units)?;
     }
+    if method.is_some_and(|m| m.dann().is_some()) && data.source_test.is_none() {
+        return Err(Error::invalid(
+            "data.target",
+            "DANN adapts to a target domain: add a [data.target] section (e.g. dataset = \"usps\" with its preprocess)",
+        ));
+    }
+    if method.is_some_and(|m| m.dann().is_none() && m.semi().is_none())
+        && data.source_test.is_some()
+    {
+        return Err(Error::invalid(
+            "data.target",
+            "[data.target] serves plain training (source only), DANN and the semi-supervised methods",
+        ));
+    }
     if let Some(spec) = method.and_then(MethodSection::semi) {
         let views = recipe
             .augment
@@ -278,7 +299,12 @@ fn check_method(
     }
     let checkpoints = |m: &MethodSection| {
         m.pretext().is_some()
-            || matches!(m, MethodSection::Clip { .. } | MethodSection::Semi { .. })
+            || matches!(
+                m,
+                MethodSection::Clip { .. }
+                    | MethodSection::Semi { .. }
+                    | MethodSection::Dann { .. }
+            )
     };
     if method.is_some_and(|m| !checkpoints(m)) && resume {
         return Err(Error::invalid(
@@ -342,6 +368,20 @@ fn train_by_method(
                 teacher,
             };
             let outcome = fit_semi(model, data, &spec, cfg, device, observer)?;
+            Ok((outcome, MethodParts::None))
+        }
+        Some(method @ MethodSection::Dann { .. }) => {
+            let spec = method.dann().expect("DANN");
+            let target = data
+                .unlabelled
+                .as_ref()
+                .expect("check_method requires [data.target]");
+            let data = DannData {
+                source: &data.train,
+                target,
+                val: data.val.as_ref(),
+            };
+            let outcome = fit_dann(model, &recipe.model, data, &spec, cfg, device, observer)?;
             Ok((outcome, MethodParts::None))
         }
         Some(method) => match method.pretext() {

@@ -42,7 +42,8 @@ impl StepLoss {
             | MethodSection::Rotation { .. }
             | MethodSection::MaskedImage { .. }
             | MethodSection::Clip { .. }
-            | MethodSection::Semi { .. } => return None,
+            | MethodSection::Semi { .. }
+            | MethodSection::Dann { .. } => return None,
             MethodSection::Metric {
                 loss,
                 miner,

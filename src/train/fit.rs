@@ -387,6 +387,26 @@ pub(super) fn save_epoch<M: Module>(
     ckpt.save(module, optim, &state, (None, None))
 }
 
+/// Appends `val_loss` and `val_accuracy` of `model` (without autodiff) on `val`, when there is
+/// a non-empty validation split, to an epoch's log.
+pub(super) fn log_validation(
+    model: &Sequential,
+    val: Option<&Dataset>,
+    loss: LossConfig,
+    device: &Device,
+    logs: &mut Vec<(&'static str, f64)>,
+) -> Result<()> {
+    let Some(v) = val.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let e = evaluate(model, v, loss, 512, device)?;
+    logs.push(("val_loss", e.loss));
+    if let Some((_, acc)) = e.metrics.iter().find(|(k, _)| k == "accuracy") {
+        logs.push(("val_accuracy", *acc));
+    }
+    Ok(())
+}
+
 /// A distinct, reproducible shuffle seed per epoch.
 pub(super) fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)

@@ -3,6 +3,7 @@
 mod batch;
 mod checkpoint;
 mod clip_fit;
+mod dann_fit;
 mod early_stopping;
 mod embedding_fit;
 mod evaluate;
@@ -18,6 +19,7 @@ mod semi_fit;
 pub use batch::{batch_inputs, batch_targets};
 pub use checkpoint::{Checkpoint, RunningTotals, TrainState, all_finite, load_record, save_record};
 pub use clip_fit::fit_clip;
+pub use dann_fit::{DannData, check_dann, fit_dann};
 pub use early_stopping::{EarlyStoppingState, StopDecision};
 pub use embedding_fit::fit_embedding;
 pub use evaluate::{

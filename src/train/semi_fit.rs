@@ -18,10 +18,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::batch::augmented_inputs;
 use super::checkpoint::TrainState;
-use super::evaluate::{evaluate, predict};
+use super::evaluate::predict;
 use super::fit::{
     FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
-    resume_epochs,
+    log_validation, resume_epochs,
 };
 use super::observer::Observer;
 use crate::augment::Pipeline;
@@ -333,13 +333,9 @@ pub fn fit_semi(
         }
         let mut logs = sums.logs(schedule.lr(global_step.saturating_sub(1)));
         pool.log(&mut logs, hidden);
-        if let Some(v) = val.filter(|v| !v.is_empty()) {
+        if val.is_some_and(|v| !v.is_empty()) {
             let averaged = average.apply(model.valid());
-            let e = evaluate(&averaged, v, t.loss, 512, &eval_device)?;
-            logs.push(("val_loss", e.loss));
-            if let Some((_, acc)) = e.metrics.iter().find(|(k, _)| k == "accuracy") {
-                logs.push(("val_accuracy", *acc));
-            }
+            log_validation(&averaged, val, t.loss, &eval_device, &mut logs)?;
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
         end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
@@ -458,14 +454,14 @@ fn class_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
 
 /// Endless shuffled passes over `0..n`: each pass a fresh permutation, so a batch larger than
 /// `n` repeats samples (40 labelled images fill a batch of 64).
-struct IndexStream {
+pub(super) struct IndexStream {
     order: Vec<usize>,
     pos: usize,
     rng: ChaCha8Rng,
 }
 
 impl IndexStream {
-    fn new(n: usize, seed: u64) -> Self {
+    pub(super) fn new(n: usize, seed: u64) -> Self {
         let mut s = Self {
             order: (0..n).collect(),
             pos: n,
@@ -480,7 +476,7 @@ impl IndexStream {
         self.pos = 0;
     }
 
-    fn take(&mut self, k: usize) -> Vec<usize> {
+    pub(super) fn take(&mut self, k: usize) -> Vec<usize> {
         let mut out = Vec::with_capacity(k);
         while out.len() < k {
             if self.pos == self.order.len() {

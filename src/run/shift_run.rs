@@ -1,0 +1,481 @@
+//! `manabi shift` (SPEC D1): compares a reference sample with new data for covariate shift (a
+//! domain classifier's held-out ROC AUC, and MMD with a permutation test), label shift (BBSE's
+//! estimate of the new class priors from a trained classifier) and concept shift (the
+//! classifier's accuracy on a few labelled new samples against its accuracy on the reference),
+//! and plots both samples' features.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::files::write_atomic;
+use super::train_run::load_trained_model;
+use crate::data::{Dataset, Targets, load_builtin, pca_2d};
+use crate::domain::{
+    AucTest, MmdTest, auc_test, bbse_priors, class_priors, mmd_test, resample_to_priors,
+};
+use crate::losses::LossConfig;
+use crate::model::{ActivationKind, LayerConfig, Sequential, SequentialConfig};
+use crate::optim::OptimizerConfig;
+use crate::plot::plot_groups_2d;
+use crate::recipe::{ShiftRecipe, ShiftSide, Split};
+use crate::train::metrics::roc_auc;
+use crate::train::{FitConfig, Silent, backbone_features, fit, predict, predicted_classes};
+use crate::{Error, Result};
+
+/// The MMD test's sample size per side (its kernel matrix grows as the square).
+const MMD_SAMPLES: usize = 500;
+
+/// What `manabi shift` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShiftReport {
+    /// The output folder (report, recipe, plot).
+    pub dir: PathBuf,
+    /// Samples on each side after slicing and resampling.
+    pub sizes: [usize; 2],
+    /// What was compared: `"inputs"` or the run's features after N layers.
+    pub features: String,
+    /// Covariate shift by a domain classifier.
+    pub domain_auc: AucReport,
+    /// Covariate shift by MMD.
+    pub mmd: MmdReport,
+    /// Whether either covariate test rejects "no shift" at `alpha`.
+    pub covariate_shift: bool,
+    /// Label shift (with a run).
+    pub label_shift: Option<LabelShiftReport>,
+    /// Concept shift (with a run and `labelled > 0`).
+    pub concept_shift: Option<ConceptShiftReport>,
+    /// Significance level of the verdicts.
+    pub alpha: f64,
+}
+
+/// The domain classifier's AUC on held-out samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct AucReport {
+    /// AUC of "new" against "reference".
+    pub auc: f64,
+    /// 95% interval.
+    pub interval: [f64; 2],
+    /// One-sided p-value of AUC = 0.5.
+    pub p_value: f64,
+    /// Held-out samples per side.
+    pub held_out: usize,
+}
+
+/// The MMD two-sample test.
+#[derive(Debug, Clone, Serialize)]
+pub struct MmdReport {
+    /// Unbiased MMD².
+    pub mmd2: f64,
+    /// Permutation p-value.
+    pub p_value: f64,
+    /// Samples per side.
+    pub samples: usize,
+    /// Permutations.
+    pub permutations: usize,
+}
+
+/// Black-box shift estimation of the new class priors.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelShiftReport {
+    /// The reference's class shares.
+    pub reference_priors: Vec<f64>,
+    /// BBSE's estimate of the new data's class shares.
+    pub estimated_priors: Vec<f64>,
+    /// The shares of the model's predictions on the new data (the naive estimate).
+    pub predicted_shares: Vec<f64>,
+    /// The new data's true class shares (read only to check the estimate).
+    pub true_priors: Vec<f64>,
+    /// Largest per-class gap between the estimate and the truth.
+    pub max_error: f64,
+}
+
+/// The model's accuracy on labelled new samples against the reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConceptShiftReport {
+    /// Accuracy on the whole reference sample.
+    pub reference_accuracy: f64,
+    /// Accuracy on `labelled` new samples.
+    pub new_accuracy: f64,
+    /// Labelled new samples read.
+    pub labelled: usize,
+    /// 95% interval of the drop (reference minus new).
+    pub drop_interval: [f64; 2],
+    /// Whether the drop's interval lies above 0.
+    pub shifted: bool,
+}
+
+/// Runs the comparison `recipe` describes and writes `shift.json`, the recipe and
+/// `shift_features.png` into `out`. `device` has no autodiff.
+pub fn shift_recipe(
+    recipe: &ShiftRecipe,
+    out: &Path,
+    data_dir: Option<&Path>,
+    device: &Device,
+) -> Result<ShiftReport> {
+    let s = &recipe.shift;
+    let reference = load_side(&recipe.reference, "reference", data_dir, recipe.seed)?;
+    let new = load_side(&recipe.new, "new", data_dir, recipe.seed ^ 1)?;
+    if reference.sample_shape != new.sample_shape {
+        return Err(Error::invalid(
+            "new.preprocess",
+            format!(
+                "new samples have shape {:?}, reference samples {:?}: resize one side (e.g. {{ kind = \"resize\", height = 28, width = 28 }})",
+                new.sample_shape, reference.sample_shape
+            ),
+        ));
+    }
+    let model = match &s.run {
+        Some(dir) => Some(load_model(dir, s.layers, &reference, device)?),
+        None => None,
+    };
+    std::fs::create_dir_all(out).map_err(|e| Error::io("creating", out, e))?;
+    let features = |data: &Dataset| match &model {
+        Some((m, layers)) => backbone_features(m, *layers, data, device),
+        None => (data.features.clone(), data.sample_len()),
+    };
+    let (ref_x, d) = features(&reference);
+    let (new_x, _) = features(&new);
+    let mut rng = ChaCha8Rng::seed_from_u64(recipe.seed);
+    let n = s.samples.min(reference.len()).min(new.len());
+    let ref_draw = draw(reference.len(), n, &mut rng);
+    let new_draw = draw(new.len(), n, &mut rng);
+    let half = n / 2;
+    let rows = |x: &[f32], idx: &[usize]| -> Vec<f32> {
+        idx.iter()
+            .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
+            .collect()
+    };
+    let (ref_fit, ref_held) = (
+        rows(&ref_x, &ref_draw[..half]),
+        rows(&ref_x, &ref_draw[half..]),
+    );
+    let (new_fit, new_held) = (
+        rows(&new_x, &new_draw[..half]),
+        rows(&new_x, &new_draw[half..]),
+    );
+    let auc = domain_classifier_auc(
+        [&ref_fit, &new_fit],
+        [&ref_held, &new_held],
+        d,
+        s.epochs,
+        recipe.seed,
+        device,
+    )?;
+    let held = n - half;
+    let m = held.min(MMD_SAMPLES);
+    let mmd: MmdTest = mmd_test(
+        &ref_held[..m * d],
+        &new_held[..m * d],
+        d,
+        s.permutations,
+        recipe.seed,
+    );
+    let plot_points: Vec<f32> = ref_held.iter().chain(&new_held).copied().collect();
+    let groups: Vec<u32> = (0..2 * held).map(|i| u32::from(i >= held)).collect();
+    let title = format!(
+        "{} vs {}: domain AUC {:.3}",
+        recipe.reference.dataset, recipe.new.dataset, auc.auc
+    );
+    plot_groups_2d(
+        &pca_2d(&plot_points, d),
+        &groups,
+        &["reference", "new"],
+        &out.join("shift_features.png"),
+        &title,
+    )?;
+    let (label_shift, concept_shift) = match &model {
+        Some((m, _)) => {
+            let labels = model_shift(m, &reference, &new, s.labelled, device)?;
+            (Some(labels.0), labels.1)
+        }
+        None => (None, None),
+    };
+    let report = ShiftReport {
+        dir: out.to_path_buf(),
+        sizes: [reference.len(), new.len()],
+        features: match &model {
+            Some((_, layers)) => format!("the run's features after {layers} layers"),
+            None => "inputs".into(),
+        },
+        covariate_shift: auc.p_value < s.alpha || mmd.p_value < s.alpha,
+        domain_auc: AucReport {
+            auc: auc.auc,
+            interval: [auc.low, auc.high],
+            p_value: auc.p_value,
+            held_out: held,
+        },
+        mmd: MmdReport {
+            mmd2: mmd.mmd2,
+            p_value: mmd.p_value,
+            samples: m,
+            permutations: s.permutations,
+        },
+        label_shift,
+        concept_shift,
+        alpha: s.alpha,
+    };
+    let json = serde_json::to_vec_pretty(&report).expect("the report serialises");
+    write_atomic(&out.join("shift.json"), &json)?;
+    let text = toml::to_string(recipe).expect("the recipe serialises");
+    write_atomic(&out.join("recipe.toml"), text.as_bytes())?;
+    Ok(report)
+}
+
+/// A side's samples: its slice of the dataset, preprocessed, resampled to its priors.
+fn load_side(side: &ShiftSide, key: &str, data_dir: Option<&Path>, seed: u64) -> Result<Dataset> {
+    let splits = load_builtin(side.dataset, data_dir)?;
+    let mut data = match side.split {
+        Split::Train => splits.train,
+        Split::Test => splits.test,
+    };
+    let end = side
+        .limit
+        .map_or(data.len(), |l| side.skip.saturating_add(l))
+        .min(data.len());
+    if side.skip >= end {
+        return Err(Error::invalid(
+            format!("{key}.skip"),
+            format!(
+                "skips {} of the {} samples of {} ({:?}): none is left",
+                side.skip,
+                data.len(),
+                side.dataset,
+                side.split
+            ),
+        ));
+    }
+    data = data.subset(&(side.skip..end).collect::<Vec<_>>());
+    for cfg in &side.preprocess {
+        let p = cfg.fit(&data)?;
+        p.transform(&mut data)?;
+    }
+    if let Some(priors) = &side.priors {
+        let Targets::Classes {
+            labels,
+            num_classes,
+        } = &data.targets
+        else {
+            unreachable!("shift sides are image datasets with classes")
+        };
+        if priors.len() != *num_classes {
+            return Err(Error::invalid(
+                format!("{key}.priors"),
+                format!(
+                    "gives {} class shares, {} has {num_classes} classes",
+                    priors.len(),
+                    side.dataset
+                ),
+            ));
+        }
+        let idx = resample_to_priors(labels, priors, usize::MAX, seed).ok_or_else(|| {
+            Error::invalid(
+                format!("{key}.priors"),
+                "a class with a positive share has no sample",
+            )
+        })?;
+        data = data.subset(&idx);
+    }
+    if data.len() < 8 {
+        return Err(Error::invalid(
+            key,
+            format!("{} samples; the comparison needs at least 8", data.len()),
+        ));
+    }
+    Ok(data)
+}
+
+/// The run's model and the layers whose output is compared, checked against the data.
+fn load_model(
+    dir: &Path,
+    layers: Option<usize>,
+    reference: &Dataset,
+    device: &Device,
+) -> Result<(Sequential, usize)> {
+    let run = load_trained_model(dir, device)?;
+    let model = run.model;
+    if model.input_shape() != reference.sample_shape.as_slice() {
+        return Err(Error::invalid(
+            "shift.run",
+            format!(
+                "{} reads inputs of shape {:?}, the samples have shape {:?}",
+                dir.display(),
+                model.input_shape(),
+                reference.sample_shape
+            ),
+        ));
+    }
+    let total = model.layers.len();
+    let layers = layers.unwrap_or(total.saturating_sub(1).max(1));
+    if layers == 0 || layers > total {
+        return Err(Error::invalid(
+            "shift.layers",
+            format!("the run's model has layers 1..={total}, got {layers}"),
+        ));
+    }
+    Ok((model, layers))
+}
+
+/// `n` distinct indices of `0..len`, in random order.
+fn draw(len: usize, n: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..len).collect();
+    idx.shuffle(rng);
+    idx.truncate(n);
+    idx
+}
+
+/// Trains a small classifier (standardised inputs, 64 ReLU units) to tell the `fit` samples
+/// of the two sides apart and measures its AUC on the `held` ones.
+fn domain_classifier_auc(
+    fit_rows: [&[f32]; 2],
+    held_rows: [&[f32]; 2],
+    d: usize,
+    epochs: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<AucTest> {
+    let pooled: Vec<f32> = fit_rows.concat();
+    let (mean, scale) = standardiser(&pooled, d);
+    let side_data = |rows: [&[f32]; 2]| -> Result<Dataset> {
+        let features: Vec<f32> = rows
+            .concat()
+            .chunks(d)
+            .flat_map(|r| {
+                r.iter()
+                    .zip(&mean)
+                    .zip(&scale)
+                    .map(|((v, m), s)| (v - m) / s)
+            })
+            .collect();
+        let labels: Vec<u32> = (0..2)
+            .flat_map(|k| std::iter::repeat_n(k as u32, rows[k].len() / d))
+            .collect();
+        Dataset::new(
+            features,
+            vec![d],
+            Targets::Classes {
+                labels,
+                num_classes: 2,
+            },
+        )
+    };
+    let (train, held) = (side_data(fit_rows)?, side_data(held_rows)?);
+    let config = SequentialConfig::new()
+        .add(LayerConfig::dense(64, ActivationKind::Relu))
+        .add(LayerConfig::dense(2, ActivationKind::Softmax));
+    let train_device = device.clone().autodiff();
+    train_device.seed(seed);
+    let model = config.build(&[d], &train_device)?;
+    let adam: OptimizerConfig =
+        toml::from_str("kind = \"adam\"\nlr = 0.001").expect("a valid optimiser");
+    let loss = LossConfig::SparseCategoricalCrossentropy;
+    let mut cfg = FitConfig::new(loss, adam, epochs, 64);
+    cfg.seed = seed;
+    let trained = fit(model, &train, None, &cfg, &train_device, &mut Silent)?.model;
+    let probs = predict(&trained, loss, &held, 512, device);
+    let scores: Vec<f32> = probs.chunks(2).map(|p| p[1]).collect();
+    let Targets::Classes { labels, .. } = &held.targets else {
+        unreachable!("built with classes")
+    };
+    let positives: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
+    let auc = roc_auc(&scores, &positives).ok_or_else(|| {
+        Error::invalid(
+            "shift",
+            "the domain classifier's scores are not finite: the features hold NaN or infinite values",
+        )
+    })?;
+    let n_new = positives.iter().filter(|&&p| p).count();
+    Ok(auc_test(auc, n_new, positives.len() - n_new))
+}
+
+/// Per-feature mean and standard deviation (1 where a feature is constant).
+fn standardiser(rows: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = (rows.len() / d).max(1) as f64;
+    let mut mean = vec![0.0f64; d];
+    let mut sq = vec![0.0f64; d];
+    for r in rows.chunks(d) {
+        for (j, &v) in r.iter().enumerate() {
+            mean[j] += v as f64 / n;
+            sq[j] += (v as f64) * (v as f64) / n;
+        }
+    }
+    let scale = sq
+        .iter()
+        .zip(&mean)
+        .map(|(s, m)| {
+            let sd = (s - m * m).max(0.0).sqrt();
+            if sd > 1e-6 { sd as f32 } else { 1.0 }
+        })
+        .collect();
+    (mean.iter().map(|&m| m as f32).collect(), scale)
+}
+
+/// Label shift by BBSE and, with `labelled > 0`, concept shift, from the run's predictions.
+fn model_shift(
+    model: &Sequential,
+    reference: &Dataset,
+    new: &Dataset,
+    labelled: usize,
+    device: &Device,
+) -> Result<(LabelShiftReport, Option<ConceptShiftReport>)> {
+    let loss = LossConfig::SparseCategoricalCrossentropy;
+    let classes_of = |data: &Dataset| -> Result<(Vec<u32>, Vec<u32>, usize)> {
+        let probs = predict(model, loss, data, 512, device);
+        let width = probs.len() / data.len().max(1);
+        let Targets::Classes {
+            labels,
+            num_classes,
+        } = &data.targets
+        else {
+            unreachable!("shift sides have classes")
+        };
+        if width != *num_classes {
+            return Err(Error::invalid(
+                "shift.run",
+                format!("the run's model predicts {width} classes, the data have {num_classes}"),
+            ));
+        }
+        Ok((predicted_classes(&probs, width), labels.clone(), width))
+    };
+    let (ref_pred, ref_true, classes) = classes_of(reference)?;
+    let (new_pred, new_true, _) = classes_of(new)?;
+    let estimated = bbse_priors(&ref_pred, &ref_true, &new_pred, classes);
+    let truth = class_priors(&new_true, classes);
+    let max_error = estimated
+        .iter()
+        .zip(&truth)
+        .map(|(e, t)| (e - t).abs())
+        .fold(0.0, f64::max);
+    let labels = LabelShiftReport {
+        reference_priors: class_priors(&ref_true, classes),
+        estimated_priors: estimated,
+        predicted_shares: class_priors(&new_pred, classes),
+        true_priors: truth,
+        max_error,
+    };
+    let accuracy = |pred: &[u32], truth: &[u32]| {
+        pred.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / pred.len().max(1) as f64
+    };
+    let concept = (labelled > 0).then(|| {
+        let k = labelled.min(new.len());
+        let (a_ref, a_new) = (
+            accuracy(&ref_pred, &ref_true),
+            accuracy(&new_pred[..k], &new_true[..k]),
+        );
+        let se = (a_ref * (1.0 - a_ref) / ref_pred.len() as f64 + a_new * (1.0 - a_new) / k as f64)
+            .sqrt();
+        let drop = a_ref - a_new;
+        ConceptShiftReport {
+            reference_accuracy: a_ref,
+            new_accuracy: a_new,
+            labelled: k,
+            drop_interval: [drop - 1.96 * se, drop + 1.96 * se],
+            shifted: drop - 1.96 * se > 0.0,
+        }
+    });
+    Ok((labels, concept))
+}
