@@ -442,7 +442,8 @@ def summary_direction(direction: str, tag: str, files):
     runs = [json.loads(f.read_text()) for f in files]
     seeds = ", ".join(str(r["seed"]) for r in runs)
     src, tgt = direction.split("_")
-    print(f"\n### dann_{direction} ({src} -> {tgt}), {tag}PyTorch "
+    where = f"setting {tag.rstrip('_')}, " if tag else ""
+    print(f"\n### dann_{direction} ({src} -> {tgt}), {where}PyTorch "
           f"{runs[0]['versions']['torch']}, seeds {seeds}\n")
     print("| method | accuracy on | mean | min | max | per seed |")
     print("| --- | --- | ---: | ---: | ---: | --- |")

@@ -90,9 +90,10 @@ fn describe(r: &ShiftReport) -> String {
     }
     if let Some(c) = &r.concept_shift {
         s += &format!(
-            "concept shift: {}\n  accuracy on the reference {:.4}, on {} labelled new samples {:.4}; drop [95% {:.3}, {:.3}]\n",
+            "concept shift: {}\n  accuracy on the reference {:.4}, {:.4} expected under the estimated priors, on {} labelled new samples {:.4}; drop [95% {:.3}, {:.3}]\n",
             verdict(c.shifted),
             c.reference_accuracy,
+            c.expected_accuracy,
             c.labelled,
             c.new_accuracy,
             c.drop_interval[0],

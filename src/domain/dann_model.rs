@@ -29,6 +29,46 @@ impl TensorFn for Reverse {
     }
 }
 
+/// The shape of the features the domain classifier `head` reads: the output of the first
+/// `trunk` layers of `net_config` for samples of `input_shape`. Checks that a class head
+/// remains above the trunk and that `head` fits the features and ends in two values.
+pub fn dann_features(
+    net_config: &SequentialConfig,
+    input_shape: &[usize],
+    trunk: usize,
+    head: &SequentialConfig,
+) -> Result<Vec<usize>> {
+    let shapes = net_config.check(input_shape)?;
+    let features = shapes
+        .get(trunk.wrapping_sub(1))
+        .filter(|_| trunk < shapes.len())
+        .ok_or_else(|| {
+            Error::invalid(
+                "method.trunk",
+                format!(
+                    "must be in 1..{}: the feature extractor's layers, leaving the class head",
+                    shapes.len()
+                ),
+            )
+        })?;
+    let head_shapes = head.check(features).map_err(|e| {
+        Error::invalid(
+            "method.domain_layers",
+            format!("the domain classifier does not fit the features of shape {features:?}: {e}"),
+        )
+    })?;
+    if head_shapes.last().map(|s| s.iter().product::<usize>()) != Some(2) {
+        return Err(Error::invalid(
+            "method.domain_layers",
+            format!(
+                "the domain classifier's last layer must output 2 values (source, target), it outputs {:?}",
+                head_shapes.last()
+            ),
+        ));
+    }
+    Ok(features.clone())
+}
+
 impl DannModel {
     /// Builds the domain classifier `head` on the output of `net`'s first `trunk` layers;
     /// `net_config` is `net`'s configuration (for that output's shape). The head must end in two
@@ -40,30 +80,8 @@ impl DannModel {
         head: &SequentialConfig,
         device: &Device,
     ) -> Result<Self> {
-        let shapes = net_config.check(net.input_shape())?;
-        let features = shapes
-            .get(trunk.wrapping_sub(1))
-            .filter(|_| trunk < shapes.len())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "method.trunk",
-                    format!(
-                        "must be in 1..{}: the feature extractor's layers, leaving the class head",
-                        shapes.len()
-                    ),
-                )
-            })?;
-        let head_shapes = head.check(features)?;
-        if head_shapes.last().map(|s| s.iter().product::<usize>()) != Some(2) {
-            return Err(Error::invalid(
-                "method.domain_layers",
-                format!(
-                    "the domain classifier's last layer must output 2 values (source, target), it outputs {:?}",
-                    head_shapes.last()
-                ),
-            ));
-        }
-        let domain = head.build(features, device)?;
+        let features = dann_features(net_config, net.input_shape(), trunk, head)?;
+        let domain = head.build(&features, device)?;
         Ok(Self { net, domain, trunk })
     }
 

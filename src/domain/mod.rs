@@ -9,7 +9,7 @@ mod label_shift;
 mod mmd;
 
 pub use covariate_shift::{AucTest, auc_standard_error, auc_test, upper_tail};
-pub use dann_model::DannModel;
+pub use dann_model::{DannModel, dann_features};
 pub use gradient_reversal::{dann_lambda, gradient_reversal};
 pub use label_shift::{bbse_priors, class_priors, resample_to_priors};
 pub use mmd::{MmdTest, mmd_test, mmd2_unbiased, rbf_bandwidth};

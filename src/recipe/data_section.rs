@@ -168,10 +168,19 @@ impl DataSection {
                     "[data.target] already gives the unlabelled data (the target's training images): remove data.unlabelled",
                 ));
             }
-            if self.text.is_some() || self.csv.is_some() {
+            let image_source = matches!(
+                self.dataset,
+                Some(
+                    DatasetName::Mnist
+                        | DatasetName::FashionMnist
+                        | DatasetName::Usps
+                        | DatasetName::Digits
+                )
+            );
+            if !image_source || self.text.is_some() || self.csv.is_some() {
                 return Err(Error::invalid(
                     "data.target",
-                    "domain adaptation works on built-in image datasets: the source must be one too",
+                    "domain adaptation works on built-in image datasets: the source (data.dataset) must be mnist, fashion_mnist, usps or digits too",
                 ));
             }
         }

@@ -95,6 +95,14 @@ pub struct DannSpec {
     pub weight: f64,
 }
 
+impl DannSpec {
+    /// Checks, for samples of `input_shape`, that the trunk leaves a class head in `model` and
+    /// that the domain classifier fits the trunk's output and ends in two values.
+    pub fn check(&self, model: &SequentialConfig, input_shape: &[usize]) -> Result<()> {
+        crate::domain::dann_features(model, input_shape, self.trunk, &self.domain_head).map(|_| ())
+    }
+}
+
 fn default_dann_gamma() -> f64 {
     10.0
 }

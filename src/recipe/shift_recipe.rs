@@ -26,13 +26,15 @@ pub struct ShiftSide {
     pub dataset: DatasetName,
     /// Its training or test file.
     pub split: Split,
-    /// Preprocessing, fitted on this side (give both sides what the model was trained with).
+    /// Preprocessing: `scale` and `resize` only, steps that learn nothing from the data (a
+    /// step fitted on each side would remove the very shift being measured). With a run, give
+    /// the steps the run was trained with.
     #[serde(default)]
     pub preprocess: Vec<PreprocessConfig>,
     /// Skip the first N samples (so two sides of one file do not overlap).
     #[serde(default)]
     pub skip: usize,
-    /// Use at most N samples (after `skip`).
+    /// Use at most N samples (after `skip`), at least 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
     /// Resample this side to these class shares (without replacement): a label-shift
@@ -96,7 +98,8 @@ pub struct ShiftRecipe {
     /// Seed of every draw.
     #[serde(default)]
     pub seed: u64,
-    /// `[reference]`: the data a model was trained on (labelled).
+    /// `[reference]`: labelled data of the domain a model was trained on, held out from its
+    /// training (BBSE's confusion matrix and the reference accuracy need unseen samples).
     pub reference: ShiftSide,
     /// `[new]`: the data to check.
     pub new: ShiftSide,
@@ -135,6 +138,25 @@ impl ShiftRecipe {
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<()> {
         for (key, side) in [("reference", &self.reference), ("new", &self.new)] {
+            if side.limit == Some(0) {
+                return Err(Error::invalid(
+                    format!("{key}.limit"),
+                    "must be at least 1 (or left out for every sample after skip)",
+                ));
+            }
+            if let Some(step) = side.preprocess.iter().find(|p| {
+                !matches!(
+                    p,
+                    PreprocessConfig::Scale { .. } | PreprocessConfig::Resize { .. }
+                )
+            }) {
+                return Err(Error::invalid(
+                    format!("{key}.preprocess"),
+                    format!(
+                        "{step:?} learns from the data it is fitted on, which would hide the shift: use scale and resize only"
+                    ),
+                ));
+            }
             if matches!(side.dataset, DatasetName::Imdb | DatasetName::Diabetes) {
                 return Err(Error::invalid(
                     format!("{key}.dataset"),
@@ -162,6 +184,16 @@ impl ShiftRecipe {
             return Err(Error::invalid(
                 "shift.alpha",
                 format!("must be in (0, 0.5), got {}", s.alpha),
+            ));
+        }
+        let needed = (1.0 / s.alpha).ceil() as usize;
+        if s.permutations < needed {
+            return Err(Error::invalid(
+                "shift.permutations",
+                format!(
+                    "{} permutations cannot give a p-value below alpha = {}: use at least {needed}",
+                    s.permutations, s.alpha
+                ),
             ));
         }
         if s.epochs == 0 {
@@ -207,6 +239,15 @@ split = "test"
         assert!(err.contains("new.priors") && err.contains("0.9"), "{err}");
         let unknown = format!("{MINIMAL}colour = 1\n");
         assert!(ShiftRecipe::parse(&unknown, "t").is_err());
+        let few = format!("{MINIMAL}[shift]\npermutations = 50\n");
+        let err = ShiftRecipe::parse(&few, "t").unwrap_err().to_string();
+        assert!(err.contains("at least 100"), "{err}");
+        let fitted = MINIMAL.replace(
+            "split = \"test\"",
+            "split = \"test\"\npreprocess = [{ kind = \"standardize\" }]",
+        );
+        let err = ShiftRecipe::parse(&fitted, "t").unwrap_err().to_string();
+        assert!(err.contains("new.preprocess"), "{err}");
         let no_run = format!("{MINIMAL}[shift]\nlabelled = 10\n");
         let err = ShiftRecipe::parse(&no_run, "t").unwrap_err().to_string();
         assert!(err.contains("shift.run"), "{err}");

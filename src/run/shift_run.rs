@@ -94,16 +94,20 @@ pub struct LabelShiftReport {
     pub max_error: f64,
 }
 
-/// The model's accuracy on labelled new samples against the reference.
+/// The model's accuracy on labelled new samples against what the reference predicts for them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConceptShiftReport {
     /// Accuracy on the whole reference sample.
     pub reference_accuracy: f64,
+    /// The reference's per-class accuracies weighted by the estimated new priors: the accuracy
+    /// to expect on the new data if only the priors moved (label shift alone lowers or raises
+    /// the plain accuracy).
+    pub expected_accuracy: f64,
     /// Accuracy on `labelled` new samples.
     pub new_accuracy: f64,
     /// Labelled new samples read.
     pub labelled: usize,
-    /// 95% interval of the drop (reference minus new).
+    /// 95% interval of the drop (expected minus new).
     pub drop_interval: [f64; 2],
     /// Whether the drop's interval lies above 0.
     pub shifted: bool,
@@ -190,7 +194,7 @@ pub fn shift_recipe(
     )?;
     let (label_shift, concept_shift) = match &model {
         Some((m, _)) => {
-            let labels = model_shift(m, &reference, &new, s.labelled, device)?;
+            let labels = model_shift(m, &reference, &new, s.labelled, recipe.seed, device)?;
             (Some(labels.0), labels.1)
         }
         None => (None, None),
@@ -309,6 +313,19 @@ fn load_model(
             ),
         ));
     }
+    if let Targets::Classes { num_classes, .. } = reference.targets {
+        let probe = burn::tensor::Tensor::<2>::zeros([1, reference.sample_len()], device);
+        let width = model.forward_logits(model.reshape_input(probe)).dims()[1];
+        if width != num_classes {
+            return Err(Error::invalid(
+                "shift.run",
+                format!(
+                    "{} predicts {width} classes, the samples have {num_classes}: compare data of the run's classes (a run trained on some classes only does not fit)",
+                    dir.display()
+                ),
+            ));
+        }
+    }
     let total = model.layers.len();
     let layers = layers.unwrap_or(total.saturating_sub(1).max(1));
     if layers == 0 || layers > total {
@@ -414,12 +431,14 @@ fn standardiser(rows: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
     (mean.iter().map(|&m| m as f32).collect(), scale)
 }
 
-/// Label shift by BBSE and, with `labelled > 0`, concept shift, from the run's predictions.
+/// Label shift by BBSE and, with `labelled > 0`, concept shift (on that many new samples drawn
+/// with `seed`), from the run's predictions.
 fn model_shift(
     model: &Sequential,
     reference: &Dataset,
     new: &Dataset,
     labelled: usize,
+    seed: u64,
     device: &Device,
 ) -> Result<(LabelShiftReport, Option<ConceptShiftReport>)> {
     let loss = LossConfig::SparseCategoricalCrossentropy;
@@ -457,20 +476,35 @@ fn model_shift(
         true_priors: truth,
         max_error,
     };
-    let accuracy = |pred: &[u32], truth: &[u32]| {
-        pred.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / pred.len().max(1) as f64
-    };
     let concept = (labelled > 0).then(|| {
         let k = labelled.min(new.len());
-        let (a_ref, a_new) = (
-            accuracy(&ref_pred, &ref_true),
-            accuracy(&new_pred[..k], &new_true[..k]),
-        );
-        let se = (a_ref * (1.0 - a_ref) / ref_pred.len() as f64 + a_new * (1.0 - a_new) / k as f64)
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC0C0);
+        let picked = draw(new.len(), k, &mut rng);
+        let right = picked
+            .iter()
+            .filter(|&&i| new_pred[i] == new_true[i])
+            .count();
+        let a_new = right as f64 / k as f64;
+        let mut per_class = vec![(0usize, 0usize); classes];
+        for (&p, &t) in ref_pred.iter().zip(&ref_true) {
+            per_class[t as usize].0 += usize::from(p == t);
+            per_class[t as usize].1 += 1;
+        }
+        let a_ref = per_class.iter().map(|c| c.0).sum::<usize>() as f64 / ref_pred.len() as f64;
+        let expected: f64 = labels
+            .estimated_priors
+            .iter()
+            .zip(&per_class)
+            .filter(|(_, c)| c.1 > 0)
+            .map(|(q, c)| q * c.0 as f64 / c.1 as f64)
+            .sum();
+        let se = (expected * (1.0 - expected) / ref_pred.len() as f64
+            + a_new * (1.0 - a_new) / k as f64)
             .sqrt();
-        let drop = a_ref - a_new;
+        let drop = expected - a_new;
         ConceptShiftReport {
             reference_accuracy: a_ref,
+            expected_accuracy: expected,
             new_accuracy: a_new,
             labelled: k,
             drop_interval: [drop - 1.96 * se, drop + 1.96 * se],

@@ -185,12 +185,10 @@ pub fn train_recipe(
         }
         _ => {}
     }
-    if let Some(source_test) = data.source_test.as_ref().filter(|_| !embedding_method) {
+    if !embedding_method {
         // With [data.target] the test set is the target's; the source's is measured too.
-        let e = evaluate(&model, source_test, recipe.training.loss, 512, device)?;
-        if let Some((_, acc)) = e.metrics.iter().find(|(k, _)| k == "accuracy") {
-            test.metrics.push(("source_accuracy".into(), *acc));
-        }
+        let source = source_accuracy(&model, &data, recipe.training.loss, device)?;
+        test.metrics.extend(source);
     }
     if let Some(plan) = &embedding_plan {
         let run = EmbeddingRun {
@@ -257,19 +255,22 @@ fn check_method(
         let units = shapes.last().map_or(0, |s| s.iter().product());
         spec.objective.check(&data.train.sample_shape, units)?;
     }
-    if method.is_some_and(|m| m.dann().is_some()) && data.source_test.is_none() {
+    if method.is_some_and(|m| m.dann().is_some()) && recipe.data.target.is_none() {
         return Err(Error::invalid(
             "data.target",
             "DANN adapts to a target domain: add a [data.target] section (e.g. dataset = \"usps\" with its preprocess)",
         ));
     }
     if method.is_some_and(|m| m.dann().is_none() && m.semi().is_none())
-        && data.source_test.is_some()
+        && recipe.data.target.is_some()
     {
         return Err(Error::invalid(
             "data.target",
-            "[data.target] serves plain training (source only), DANN and the semi-supervised methods",
+            "[data.target] serves plain training (source only), DANN and the semi-supervised methods: remove it, or set [method] kind = \"dann\" or \"semi\"",
         ));
+    }
+    if let Some(spec) = method.and_then(MethodSection::dann) {
+        spec.check(&recipe.model, &data.train.sample_shape)?;
     }
     if let Some(spec) = method.and_then(MethodSection::semi) {
         let views = recipe
@@ -309,7 +310,7 @@ fn check_method(
     if method.is_some_and(|m| !checkpoints(m)) && resume {
         return Err(Error::invalid(
             "--resume",
-            "this [method] writes no checkpoint to resume from (plain training, the self-supervised, semi-supervised methods and CLIP do); start the run again",
+            "this [method] writes no checkpoint to resume from (plain training, the self-supervised and semi-supervised methods, DANN and CLIP do); start the run again",
         ));
     }
     Ok(teacher)
@@ -416,13 +417,38 @@ pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Res
         ));
     }
     let data = prepare_data(&run.recipe.data, data_dir)?;
-    evaluate(
+    let mut e = evaluate(
         &run.model,
         &data.test,
         run.recipe.training.loss,
         512,
         device,
-    )
+    )?;
+    e.metrics.extend(source_accuracy(
+        &run.model,
+        &data,
+        run.recipe.training.loss,
+        device,
+    )?);
+    Ok(e)
+}
+
+/// With `[data.target]`: the model's accuracy on the source's own test set (the run's test set
+/// is the target's), as `("source_accuracy", value)`.
+fn source_accuracy(
+    model: &Sequential,
+    data: &PreparedData,
+    loss: crate::losses::LossConfig,
+    device: &Device,
+) -> Result<Option<(String, f64)>> {
+    let Some(source_test) = &data.source_test else {
+        return Ok(None);
+    };
+    let e = evaluate(model, source_test, loss, 512, device)?;
+    Ok(e.metrics
+        .iter()
+        .find(|(k, _)| k == "accuracy")
+        .map(|(_, acc)| ("source_accuracy".to_string(), *acc)))
 }
 
 /// Distillation's teacher run (`[method.algorithm] teacher`), loaded on `device` and checked to

@@ -315,7 +315,7 @@ impl LayerLr {
 }
 
 /// The value of a method loop's loss, or the error that stops the run when it is NaN or
-/// infinite; `hint` says what to change (these loops write no checkpoint).
+/// infinite; `hint` says what to change.
 pub(super) fn finite_loss(loss: &Tensor<1>, epoch: usize, step: usize, hint: &str) -> Result<f64> {
     let value = loss.clone().into_scalar::<f32>() as f64;
     if value.is_finite() {
@@ -325,7 +325,9 @@ pub(super) fn finite_loss(loss: &Tensor<1>, epoch: usize, step: usize, hint: &st
         epoch,
         step,
         value: format!("{value}"),
-        checkpoint: format!("this kind of run writes no checkpoint; {hint}"),
+        checkpoint: format!(
+            "the checkpoint of the last finished epoch, when the run writes one, is kept (resume with --resume after the change); {hint}"
+        ),
     })
 }
 

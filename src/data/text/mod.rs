@@ -1,11 +1,12 @@
 //! Text data: IMDB reviews from their archives, Keras-style tokenising, word indices,
-//! padding, and the user's own labelled text.
+//! padding, byte-level BPE subword vocabularies, and the user's own labelled text.
 
 mod archive;
 mod encoder;
 mod encoding;
 mod imdb;
 mod pad;
+mod subword;
 mod text_files;
 mod tokenize;
 mod user_text;
@@ -17,6 +18,7 @@ pub use encoder::{OOV_ID, PAD_ID, START_ID, SequenceConfig, TextEncoder};
 pub use encoding::TextEncoding;
 pub use imdb::{IMDB_SHUFFLE_SEED, encode_texts, imdb_word_index, load_imdb, load_imdb_unsup};
 pub use pad::pad_sequences;
+pub use subword::{SPECIAL_TOKENS, SubwordVocab};
 pub use text_files::{LabelledTexts, read_text_csv, read_text_folder};
 pub use tokenize::{KERAS_FILTERS, text_to_word_sequence, tokenize_review};
 pub use user_text::{TextColumns, load_text_splits, read_labelled_texts};
