@@ -16,15 +16,14 @@ use super::files::write_atomic;
 use super::train_run::load_trained_model;
 use crate::data::{Dataset, Targets, load_builtin, pca_2d};
 use crate::domain::{
-    AucTest, MmdTest, auc_test, bbse_priors, class_priors, mmd_test, resample_to_priors,
+    ConceptShift, MmdTest, bbse_priors, class_priors, domain_classifier_auc, mmd_test,
+    resample_to_priors,
 };
 use crate::losses::LossConfig;
-use crate::model::{ActivationKind, LayerConfig, Sequential, SequentialConfig};
-use crate::optim::OptimizerConfig;
+use crate::model::Sequential;
 use crate::plot::plot_groups_2d;
 use crate::recipe::{ShiftRecipe, ShiftSide, Split};
-use crate::train::metrics::roc_auc;
-use crate::train::{FitConfig, Silent, backbone_features, fit, predict, predicted_classes};
+use crate::train::{backbone_features, predict, predicted_classes};
 use crate::{Error, Result};
 
 /// The MMD test's sample size per side (its kernel matrix grows as the square).
@@ -48,7 +47,7 @@ pub struct ShiftReport {
     /// Label shift (with a run).
     pub label_shift: Option<LabelShiftReport>,
     /// Concept shift (with a run and `labelled > 0`).
-    pub concept_shift: Option<ConceptShiftReport>,
+    pub concept_shift: Option<ConceptShift>,
     /// Significance level of the verdicts.
     pub alpha: f64,
 }
@@ -92,25 +91,6 @@ pub struct LabelShiftReport {
     pub true_priors: Vec<f64>,
     /// Largest per-class gap between the estimate and the truth.
     pub max_error: f64,
-}
-
-/// The model's accuracy on labelled new samples against what the reference predicts for them.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConceptShiftReport {
-    /// Accuracy on the whole reference sample.
-    pub reference_accuracy: f64,
-    /// The reference's per-class accuracies weighted by the estimated new priors: the accuracy
-    /// to expect on the new data if only the priors moved (label shift alone lowers or raises
-    /// the plain accuracy).
-    pub expected_accuracy: f64,
-    /// Accuracy on `labelled` new samples.
-    pub new_accuracy: f64,
-    /// Labelled new samples read.
-    pub labelled: usize,
-    /// 95% interval of the drop (expected minus new).
-    pub drop_interval: [f64; 2],
-    /// Whether the drop's interval lies above 0.
-    pub shifted: bool,
 }
 
 /// Runs the comparison `recipe` describes and writes `shift.json`, the recipe and
@@ -345,92 +325,6 @@ fn draw(len: usize, n: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     idx
 }
 
-/// Trains a small classifier (standardised inputs, 64 ReLU units) to tell the `fit` samples
-/// of the two sides apart and measures its AUC on the `held` ones.
-fn domain_classifier_auc(
-    fit_rows: [&[f32]; 2],
-    held_rows: [&[f32]; 2],
-    d: usize,
-    epochs: usize,
-    seed: u64,
-    device: &Device,
-) -> Result<AucTest> {
-    let pooled: Vec<f32> = fit_rows.concat();
-    let (mean, scale) = standardiser(&pooled, d);
-    let side_data = |rows: [&[f32]; 2]| -> Result<Dataset> {
-        let features: Vec<f32> = rows
-            .concat()
-            .chunks(d)
-            .flat_map(|r| {
-                r.iter()
-                    .zip(&mean)
-                    .zip(&scale)
-                    .map(|((v, m), s)| (v - m) / s)
-            })
-            .collect();
-        let labels: Vec<u32> = (0..2)
-            .flat_map(|k| std::iter::repeat_n(k as u32, rows[k].len() / d))
-            .collect();
-        Dataset::new(
-            features,
-            vec![d],
-            Targets::Classes {
-                labels,
-                num_classes: 2,
-            },
-        )
-    };
-    let (train, held) = (side_data(fit_rows)?, side_data(held_rows)?);
-    let config = SequentialConfig::new()
-        .add(LayerConfig::dense(64, ActivationKind::Relu))
-        .add(LayerConfig::dense(2, ActivationKind::Softmax));
-    let train_device = device.clone().autodiff();
-    train_device.seed(seed);
-    let model = config.build(&[d], &train_device)?;
-    let adam: OptimizerConfig =
-        toml::from_str("kind = \"adam\"\nlr = 0.001").expect("a valid optimiser");
-    let loss = LossConfig::SparseCategoricalCrossentropy;
-    let mut cfg = FitConfig::new(loss, adam, epochs, 64);
-    cfg.seed = seed;
-    let trained = fit(model, &train, None, &cfg, &train_device, &mut Silent)?.model;
-    let probs = predict(&trained, loss, &held, 512, device);
-    let scores: Vec<f32> = probs.chunks(2).map(|p| p[1]).collect();
-    let Targets::Classes { labels, .. } = &held.targets else {
-        unreachable!("built with classes")
-    };
-    let positives: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
-    let auc = roc_auc(&scores, &positives).ok_or_else(|| {
-        Error::invalid(
-            "shift",
-            "the domain classifier's scores are not finite: the features hold NaN or infinite values",
-        )
-    })?;
-    let n_new = positives.iter().filter(|&&p| p).count();
-    Ok(auc_test(auc, n_new, positives.len() - n_new))
-}
-
-/// Per-feature mean and standard deviation (1 where a feature is constant).
-fn standardiser(rows: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = (rows.len() / d).max(1) as f64;
-    let mut mean = vec![0.0f64; d];
-    let mut sq = vec![0.0f64; d];
-    for r in rows.chunks(d) {
-        for (j, &v) in r.iter().enumerate() {
-            mean[j] += v as f64 / n;
-            sq[j] += (v as f64) * (v as f64) / n;
-        }
-    }
-    let scale = sq
-        .iter()
-        .zip(&mean)
-        .map(|(s, m)| {
-            let sd = (s - m * m).max(0.0).sqrt();
-            if sd > 1e-6 { sd as f32 } else { 1.0 }
-        })
-        .collect();
-    (mean.iter().map(|&m| m as f32).collect(), scale)
-}
-
 /// Label shift by BBSE and, with `labelled > 0`, concept shift (on that many new samples drawn
 /// with `seed`), from the run's predictions.
 fn model_shift(
@@ -440,7 +334,7 @@ fn model_shift(
     labelled: usize,
     seed: u64,
     device: &Device,
-) -> Result<(LabelShiftReport, Option<ConceptShiftReport>)> {
+) -> Result<(LabelShiftReport, Option<ConceptShift>)> {
     let loss = LossConfig::SparseCategoricalCrossentropy;
     let classes_of = |data: &Dataset| -> Result<(Vec<u32>, Vec<u32>, usize)> {
         let probs = predict(model, loss, data, 512, device);
@@ -480,36 +374,13 @@ fn model_shift(
         let k = labelled.min(new.len());
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xC0C0);
         let picked = draw(new.len(), k, &mut rng);
-        let right = picked
-            .iter()
-            .filter(|&&i| new_pred[i] == new_true[i])
-            .count();
-        let a_new = right as f64 / k as f64;
-        let mut per_class = vec![(0usize, 0usize); classes];
-        for (&p, &t) in ref_pred.iter().zip(&ref_true) {
-            per_class[t as usize].0 += usize::from(p == t);
-            per_class[t as usize].1 += 1;
-        }
-        let a_ref = per_class.iter().map(|c| c.0).sum::<usize>() as f64 / ref_pred.len() as f64;
-        let expected: f64 = labels
-            .estimated_priors
-            .iter()
-            .zip(&per_class)
-            .filter(|(_, c)| c.1 > 0)
-            .map(|(q, c)| q * c.0 as f64 / c.1 as f64)
-            .sum();
-        let se = (expected * (1.0 - expected) / ref_pred.len() as f64
-            + a_new * (1.0 - a_new) / k as f64)
-            .sqrt();
-        let drop = expected - a_new;
-        ConceptShiftReport {
-            reference_accuracy: a_ref,
-            expected_accuracy: expected,
-            new_accuracy: a_new,
-            labelled: k,
-            drop_interval: [drop - 1.96 * se, drop + 1.96 * se],
-            shifted: drop - 1.96 * se > 0.0,
-        }
+        let (pred, truth): (Vec<u32>, Vec<u32>) =
+            picked.iter().map(|&i| (new_pred[i], new_true[i])).unzip();
+        ConceptShift::measure(
+            (&ref_pred, &ref_true),
+            &labels.estimated_priors,
+            (&pred, &truth),
+        )
     });
     Ok((labels, concept))
 }

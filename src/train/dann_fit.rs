@@ -16,8 +16,8 @@ use super::fit::{
     FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
     log_validation, resume_epochs, save_epoch,
 };
+use super::index_stream::IndexStream;
 use super::observer::Observer;
-use super::semi_fit::IndexStream;
 use crate::data::{Dataset, Targets};
 use crate::domain::{DannModel, dann_lambda};
 use crate::losses::sparse_categorical_cross_entropy;

@@ -10,6 +10,7 @@ mod evaluate;
 mod features;
 mod fit;
 mod history;
+mod index_stream;
 pub mod metrics;
 mod multitask_fit;
 mod observer;

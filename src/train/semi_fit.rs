@@ -12,9 +12,6 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 
 use super::batch::augmented_inputs;
 use super::checkpoint::TrainState;
@@ -23,6 +20,7 @@ use super::fit::{
     FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
     log_validation, resume_epochs,
 };
+use super::index_stream::IndexStream;
 use super::observer::Observer;
 use crate::augment::Pipeline;
 use crate::data::{Dataset, Targets};
@@ -450,44 +448,6 @@ impl Pool {
 fn class_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
     let v: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
     Tensor::from_data(TensorData::new(v, [labels.len()]), device)
-}
-
-/// Endless shuffled passes over `0..n`: each pass a fresh permutation, so a batch larger than
-/// `n` repeats samples (40 labelled images fill a batch of 64).
-pub(super) struct IndexStream {
-    order: Vec<usize>,
-    pos: usize,
-    rng: ChaCha8Rng,
-}
-
-impl IndexStream {
-    pub(super) fn new(n: usize, seed: u64) -> Self {
-        let mut s = Self {
-            order: (0..n).collect(),
-            pos: n,
-            rng: ChaCha8Rng::seed_from_u64(seed),
-        };
-        s.refill();
-        s
-    }
-
-    fn refill(&mut self) {
-        self.order.shuffle(&mut self.rng);
-        self.pos = 0;
-    }
-
-    pub(super) fn take(&mut self, k: usize) -> Vec<usize> {
-        let mut out = Vec::with_capacity(k);
-        while out.len() < k {
-            if self.pos == self.order.len() {
-                self.refill();
-            }
-            let end = (self.pos + k - out.len()).min(self.order.len());
-            out.extend_from_slice(&self.order[self.pos..end]);
-            self.pos = end;
-        }
-        out
-    }
 }
 
 /// Draws batches through the `[augment]` views: view 0 is the weak one (the raw images when
