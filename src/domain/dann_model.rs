@@ -85,11 +85,6 @@ impl DannModel {
         Ok(Self { net, domain, trunk })
     }
 
-    /// The feature extractor's layer count.
-    pub fn trunk(&self) -> usize {
-        self.trunk
-    }
-
     /// Class logits and domain logits of the flat batch `x`; gradients from the domain logits
     /// reach the feature extractor multiplied by `-lambda`.
     pub fn forward(&self, x: Tensor<2>, lambda: f64) -> (Tensor<2>, Tensor<2>) {

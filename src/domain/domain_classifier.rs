@@ -5,7 +5,7 @@
 use burn::tensor::Device;
 
 use super::{AucTest, auc_test};
-use crate::data::{Dataset, Targets};
+use crate::data::{Dataset, PreprocessConfig, Targets};
 use crate::losses::LossConfig;
 use crate::model::{ActivationKind, LayerConfig, SequentialConfig};
 use crate::optim::OptimizerConfig;
@@ -24,24 +24,12 @@ pub fn domain_classifier_auc(
     seed: u64,
     device: &Device,
 ) -> Result<AucTest> {
-    let pooled: Vec<f32> = fit_rows.concat();
-    let (mean, scale) = standardiser(&pooled, d);
     let side_data = |rows: [&[f32]; 2]| -> Result<Dataset> {
-        let features: Vec<f32> = rows
-            .concat()
-            .chunks(d)
-            .flat_map(|r| {
-                r.iter()
-                    .zip(&mean)
-                    .zip(&scale)
-                    .map(|((v, m), s)| (v - m) / s)
-            })
-            .collect();
         let labels: Vec<u32> = (0..2)
             .flat_map(|k| std::iter::repeat_n(k as u32, rows[k].len() / d))
             .collect();
         Dataset::new(
-            features,
+            rows.concat(),
             vec![d],
             Targets::Classes {
                 labels,
@@ -49,7 +37,10 @@ pub fn domain_classifier_auc(
             },
         )
     };
-    let (train, held) = (side_data(fit_rows)?, side_data(held_rows)?);
+    let (mut train, mut held) = (side_data(fit_rows)?, side_data(held_rows)?);
+    let standardize = PreprocessConfig::Standardize {}.fit(&train)?;
+    standardize.transform(&mut train)?;
+    standardize.transform(&mut held)?;
     let config = SequentialConfig::new()
         .add(LayerConfig::dense(64, ActivationKind::Relu))
         .add(LayerConfig::dense(2, ActivationKind::Softmax));
@@ -75,28 +66,6 @@ pub fn domain_classifier_auc(
     })?;
     let n_new = positives.iter().filter(|&&p| p).count();
     Ok(auc_test(auc, n_new, positives.len() - n_new))
-}
-
-/// Per-feature mean and standard deviation (1 where a feature is constant).
-fn standardiser(rows: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = (rows.len() / d).max(1) as f64;
-    let mut mean = vec![0.0f64; d];
-    let mut sq = vec![0.0f64; d];
-    for r in rows.chunks(d) {
-        for (j, &v) in r.iter().enumerate() {
-            mean[j] += v as f64 / n;
-            sq[j] += (v as f64) * (v as f64) / n;
-        }
-    }
-    let scale = sq
-        .iter()
-        .zip(&mean)
-        .map(|(s, m)| {
-            let sd = (s - m * m).max(0.0).sqrt();
-            if sd > 1e-6 { sd as f32 } else { 1.0 }
-        })
-        .collect();
-    (mean.iter().map(|&m| m as f32).collect(), scale)
 }
 
 #[cfg(test)]
