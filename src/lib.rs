@@ -13,6 +13,7 @@ pub mod data;
 pub mod domain;
 mod error;
 pub mod kernels;
+pub mod lm;
 pub mod losses;
 pub mod metric;
 pub mod model;

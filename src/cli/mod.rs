@@ -5,6 +5,7 @@ mod compare;
 mod embed;
 mod evaluate;
 mod export;
+mod generate;
 mod predict;
 mod progress;
 mod shift;
@@ -46,6 +47,8 @@ enum Command {
     AugmentPreview(augment_preview::AugmentPreviewArgs),
     /// Compare new data with a reference: covariate, label and concept shift.
     Shift(shift::ShiftArgs),
+    /// Continue a prompt with a next-piece (GPT-style) language-model run.
+    Generate(generate::GenerateArgs),
 }
 
 /// Options shared by commands that read data or compute.
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Embed(a)) => embed::run(a),
         Some(Command::AugmentPreview(a)) => augment_preview::run(a),
         Some(Command::Shift(a)) => shift::run(a),
+        Some(Command::Generate(a)) => generate::run(a),
     }
 }
 

@@ -29,9 +29,11 @@ pub use pca::pca_2d;
 pub use preprocess::{PreprocessConfig, Preprocessor};
 pub use split::{stratified_subset, validation_split};
 pub use text::{
-    IMDB_SHUFFLE_SEED, ImdbPart, KERAS_FILTERS, LabelledTexts, OOV_ID, PAD_ID, Review,
-    SPECIAL_TOKENS, START_ID, SequenceConfig, SubwordVocab, TextColumns, TextEncoder, TextEncoding,
-    Vocabulary, WordIndex, encode_texts, imdb_word_index, load_imdb, load_imdb_unsup,
-    load_text_splits, pad_sequences, read_imdb_parts, read_imdb_reviews, read_labelled_texts,
-    read_text_csv, read_text_folder, text_to_word_sequence, tokenize_review,
+    IMDB_SHUFFLE_SEED, ImdbPart, ImdbTexts, KERAS_FILTERS, LabelledTexts, OOV_ID, PAD_ID, Review,
+    SPECIAL_TOKENS, START_ID, SUBWORD_CLS, SUBWORD_FIRST_PIECE, SUBWORD_MASK, SUBWORD_PAD,
+    SUBWORD_SEP, SUBWORD_UNK, SequenceConfig, SubwordEncoding, SubwordVocab, TextColumns,
+    TextEncoder, TextEncoding, Vocabulary, WordEncoding, WordIndex, encode_texts, imdb_word_index,
+    load_imdb, load_imdb_unsup, load_text_splits, pad_sequences, read_imdb_parts,
+    read_imdb_reviews, read_imdb_texts, read_labelled_texts, read_text_csv, read_text_folder,
+    text_to_word_sequence, tokenize_review,
 };

@@ -19,12 +19,12 @@ use super::lstm::Lstm;
 use super::maxout::Maxout;
 use super::norm::{BatchNorm, LayerNorm};
 use super::pool::{Flatten, GlobalAvgPool, Pool2d, PoolKind};
-use super::pool1d::{GlobalAvgPool1d, GlobalMaxPool1d};
+use super::pool1d::{GlobalAvgPool1d, GlobalMaxPool1d, LastToken};
 use super::positional_encoding::{PositionKind, PositionalEncoding};
 use super::recurrent::Recurrent;
 use super::residual::Residual;
 use super::simple_rnn::SimpleRnn;
-use super::transformer_encoder::TransformerEncoder;
+use super::transformer_encoder::{EncoderShape, TransformerEncoder};
 use crate::{Error, Result};
 
 /// A size given as one number (square) or `[height, width]`.
@@ -263,9 +263,15 @@ pub enum LayerConfig {
         /// Layer norm before each sub-block instead of after.
         #[serde(default)]
         norm_first: bool,
+        /// Causal attention: no position attends to a later one (a GPT-style decoder).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        causal: bool,
     },
     /// Mean over the real time steps: `[time, d] -> [d]`.
     GlobalAvgPool1d {},
+    /// The vector of the last real time step (a causal model's summary of the whole text):
+    /// `[time, d] -> [d]`.
+    LastToken {},
     /// Maximum over the real time steps: `[time, d] -> [d]`.
     GlobalMaxPool1d {},
 }
@@ -316,6 +322,8 @@ pub enum Layer {
     GlobalAvgPool1d(GlobalAvgPool1d),
     /// See [`LayerConfig::GlobalMaxPool1d`].
     GlobalMaxPool1d(GlobalMaxPool1d),
+    /// See [`LayerConfig::LastToken`].
+    LastToken(LastToken),
 }
 
 impl Layer {
@@ -353,6 +361,7 @@ impl Layer {
             Layer::TransformerEncoder(l) => l.forward(x),
             Layer::GlobalAvgPool1d(l) => l.forward(x),
             Layer::GlobalMaxPool1d(l) => l.forward(x),
+            Layer::LastToken(l) => l.forward(x),
         }
     }
 }
@@ -553,6 +562,7 @@ impl LayerConfig {
             LayerConfig::TransformerEncoder { .. } => "transformer_encoder",
             LayerConfig::GlobalAvgPool1d {} => "global_avg_pool1d",
             LayerConfig::GlobalMaxPool1d {} => "global_max_pool1d",
+            LayerConfig::LastToken {} => "last_token",
         }
     }
 
@@ -741,7 +751,9 @@ impl LayerConfig {
                 }
                 Ok(input.to_vec())
             }
-            LayerConfig::GlobalAvgPool1d {} | LayerConfig::GlobalMaxPool1d {} => {
+            LayerConfig::GlobalAvgPool1d {}
+            | LayerConfig::GlobalMaxPool1d {}
+            | LayerConfig::LastToken {} => {
                 let [_, d] = sequence_shape(input).map_err(bad)?;
                 Ok(vec![d])
             }
@@ -907,16 +919,21 @@ impl LayerConfig {
                 layers,
                 dropout,
                 norm_first,
+                causal,
             } => Layer::TransformerEncoder(TransformerEncoder::new(
                 input[1],
-                *heads,
-                *ff_dim,
-                *layers,
-                *dropout,
-                *norm_first,
+                &EncoderShape {
+                    heads: *heads,
+                    ff_dim: *ff_dim,
+                    layers: *layers,
+                    dropout: *dropout,
+                    norm_first: *norm_first,
+                    causal: *causal,
+                },
                 device,
             )),
             LayerConfig::GlobalAvgPool1d {} => Layer::GlobalAvgPool1d(GlobalAvgPool1d),
+            LayerConfig::LastToken {} => Layer::LastToken(LastToken),
             LayerConfig::GlobalMaxPool1d {} => Layer::GlobalMaxPool1d(GlobalMaxPool1d),
         };
         Ok((layer, output))

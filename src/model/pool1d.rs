@@ -4,10 +4,11 @@
 //! ```text
 //! avg: y[b, :] = sum_t m[b, t] x[b, t, :] / sum_t m[b, t]
 //! max: y[b, :] = max over real steps t of x[b, t, :]   (0 when a row has no real step)
+//! last: y[b, :] = x[b, t*, :]   t* = the last t with m[b, t] = 1 (the last step without a mask)
 //! ```
 
 use burn::module::Module;
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 use super::features::Features;
 
@@ -54,6 +55,32 @@ impl GlobalMaxPool1d {
     }
 }
 
+/// The last real time step: `[batch, time, d] -> [batch, d]`.
+#[derive(Module, Debug, Default)]
+pub struct LastToken;
+
+impl LastToken {
+    /// # Shapes
+    /// - input: `[batch, time, d]` (with an optional mask); output: `[batch, d]`
+    pub fn forward(&self, x: Features) -> Features {
+        let (x, mask) = x.into_sequence();
+        let [b, t, d] = x.dims();
+        let device = x.device();
+        let index: Tensor<2, Int> = match mask {
+            None => Tensor::<2, Int>::full([b, 1], t as i64 - 1, &device),
+            Some(m) => {
+                // Position weights 1..=t on real steps, 0 on padding: the largest is the last.
+                let steps = Tensor::<1, Int>::arange(1..t as i64 + 1, &device)
+                    .float()
+                    .reshape([1, t]);
+                (m * steps).argmax(1)
+            }
+        };
+        let index = index.reshape([b, 1, 1]).repeat_dim(2, d);
+        Features::Flat(x.gather(1, index).reshape([b, d]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +117,22 @@ mod tests {
             values(GlobalMaxPool1d.forward(Features::sequence(x))),
             vec![100., 100.]
         );
+    }
+
+    #[test]
+    fn last_token_takes_the_last_real_step_before_or_after_padding() {
+        assert_eq!(values(LastToken.forward(masked())), vec![3., 2.]);
+        let (x, _) = masked().into_sequence();
+        assert_eq!(
+            values(LastToken.forward(Features::sequence(x.clone()))),
+            vec![100., 100.]
+        );
+        // Padding in front (Keras' pre-padding): the last step is the last real one.
+        let device = Device::flex();
+        let front = Features::Sequence {
+            values: x,
+            mask: Some(Tensor::from_floats([[0., 1., 1.]], &device)),
+        };
+        assert_eq!(values(LastToken.forward(front)), vec![100., 100.]);
     }
 }

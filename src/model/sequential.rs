@@ -50,15 +50,8 @@ impl SequentialConfig {
     /// Checks every layer's shape for a sample of `input_shape` (no batch axis) and returns
     /// what `model.summary()` would print, without allocating weights.
     pub fn check(&self, input_shape: &[usize]) -> Result<Vec<Vec<usize>>> {
-        if self.layers.is_empty() {
-            return Err(Error::invalid("model.layers", "the model has no layers"));
-        }
-        let mut shapes = Vec::with_capacity(self.layers.len());
-        let mut shape = input_shape.to_vec();
-        for (i, layer) in self.layers.iter().enumerate() {
-            shape = layer.output_shape(i, &shape)?;
-            shapes.push(shape.clone());
-        }
+        let shapes = self.check_layers(input_shape)?;
+        let shape = shapes.last().expect("at least one layer");
         if shape.len() != 1 {
             let last = self.layers.len() - 1;
             return Err(Error::Shape {
@@ -72,9 +65,47 @@ impl SequentialConfig {
         Ok(shapes)
     }
 
+    /// Checks every layer's shape like [`check`](Self::check), whatever the model ends in.
+    pub fn check_layers(&self, input_shape: &[usize]) -> Result<Vec<Vec<usize>>> {
+        if self.layers.is_empty() {
+            return Err(Error::invalid("model.layers", "the model has no layers"));
+        }
+        let mut shapes = Vec::with_capacity(self.layers.len());
+        let mut shape = input_shape.to_vec();
+        for (i, layer) in self.layers.iter().enumerate() {
+            shape = layer.output_shape(i, &shape)?;
+            shapes.push(shape.clone());
+        }
+        Ok(shapes)
+    }
+
     /// Builds the model for samples of `input_shape` (no batch axis), e.g. `[1, 28, 28]`.
     pub fn build(&self, input_shape: &[usize], device: &Device) -> Result<Sequential> {
         self.check(input_shape)?;
+        self.build_checked(input_shape, device)
+    }
+
+    /// Builds a language model: one score vector per time step (`[time, vocab]` out).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when the model does not end in a vector per step.
+    pub fn build_token_model(&self, input_shape: &[usize], device: &Device) -> Result<Sequential> {
+        let shapes = self.check_layers(input_shape)?;
+        let shape = shapes.last().expect("at least one layer");
+        if shape.len() != 2 {
+            let last = self.layers.len() - 1;
+            return Err(Error::Shape {
+                index: last,
+                layer: self.layers[last].kind().into(),
+                message: format!(
+                    "a language model ends in a score per piece at every step ([time, vocab]), but its output shape is {shape:?}; end it with a dense layer of vocab_size units on the sequence"
+                ),
+            });
+        }
+        self.build_checked(input_shape, device)
+    }
+
+    fn build_checked(&self, input_shape: &[usize], device: &Device) -> Result<Sequential> {
         let (layers_cfg, output) = split_output_activation(&self.layers);
         let mut layers = Vec::with_capacity(layers_cfg.len());
         let mut shape = input_shape.to_vec();
@@ -92,7 +123,7 @@ impl SequentialConfig {
 
     /// Keras-style summary: each layer with its output shape and parameter count.
     pub fn summary(&self, name: &str, input_shape: &[usize]) -> Result<Summary> {
-        let shapes = self.check(input_shape)?;
+        let shapes = self.check_layers(input_shape)?;
         let device = Device::flex();
         let mut rows = Vec::with_capacity(self.layers.len());
         let mut shape = input_shape.to_vec();
@@ -221,6 +252,22 @@ impl Sequential {
             i += 1;
         }
         x
+    }
+
+    /// Parameters that training updates (those not frozen), counted on a model of an
+    /// autodiff device.
+    pub fn trainable_parameters(&self) -> usize {
+        struct Count(usize);
+        impl burn::module::ModuleVisitor for Count {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                if param.is_require_grad() {
+                    self.0 += param.shape().num_elements();
+                }
+            }
+        }
+        let mut c = Count(0);
+        self.visit(&mut c);
+        c.0
     }
 
     /// Predictions: the logits through the output activation (softmax, sigmoid or identity).

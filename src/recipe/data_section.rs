@@ -132,7 +132,7 @@ impl DataSection {
             ));
         }
         if let Some(t) = &self.text {
-            t.sequence().validate()?;
+            t.validate()?;
             if !self.preprocess.is_empty() {
                 return Err(Error::invalid(
                     "data.preprocess",

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lm::LmObjective;
 use crate::metric::Distance;
 use crate::model::{LayerConfig, SequentialConfig};
 use crate::semi::SemiAlgorithm;
@@ -181,6 +182,27 @@ impl AuxTask {
     }
 }
 
+fn default_lm_mask_ratio() -> f64 {
+    0.15
+}
+
+fn default_eval_texts() -> usize {
+    2000
+}
+
+/// A language-model pre-training method's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LmSpec {
+    /// The objective.
+    pub objective: LmObjective,
+    /// Layers of the encoder (or decoder) kept for fine-tuning.
+    pub encoder_layers: usize,
+    /// Batches per epoch (`None`: one pass over the corpus).
+    pub steps_per_epoch: Option<usize>,
+    /// Held-out texts scored per evaluation.
+    pub eval_texts: usize,
+}
+
 /// `[method]`: a training method other than supervised minibatches.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -339,6 +361,38 @@ pub enum MethodSection {
         #[serde(default = "one")]
         weight: f64,
     },
+    /// BERT-style pre-training (SPEC A7; seed 001, Transformer): on subword text
+    /// (`[data.text] tokenizer = "subword"`), a share `mask_ratio` of the pieces is chosen, 80%
+    /// of those become `[MASK]`, 10% a random piece, 10% stay, and the model predicts the
+    /// chosen ones. `[model]` is the encoder (its first `encoder_layers` layers, kept for
+    /// fine-tuning) and a head ending in `vocab_size` units on the sequence. The corpus is the
+    /// training texts plus `[data] unlabelled`; labels are never read.
+    MaskedLm {
+        /// The encoder is the first `encoder_layers` layers (the rest is the prediction head).
+        encoder_layers: usize,
+        /// Share of the pieces chosen for prediction.
+        #[serde(default = "default_lm_mask_ratio")]
+        mask_ratio: f64,
+        /// Batches per epoch (default: one pass over the corpus).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        steps_per_epoch: Option<usize>,
+        /// Held-out texts scored after each epoch (validation) and at the end (test).
+        #[serde(default = "default_eval_texts")]
+        eval_texts: usize,
+    },
+    /// GPT-style pre-training (SPEC A7): every piece is predicted from the ones before it by a
+    /// causal model (`transformer_encoder` with `causal = true`); reports perplexity against
+    /// unigram and bigram counts. Same model layout and corpus as `masked_lm`.
+    NextToken {
+        /// The decoder is the first `encoder_layers` layers (the rest is the output head).
+        encoder_layers: usize,
+        /// Batches per epoch (default: one pass over the corpus).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        steps_per_epoch: Option<usize>,
+        /// Held-out texts scored after each epoch (validation) and at the end (test).
+        #[serde(default = "default_eval_texts")]
+        eval_texts: usize,
+    },
     /// Multitask learning (SPEC T3): the first `trunk` layers of `[model]` are shared, the rest
     /// of `[model]` is the main task's head (trained with `[training] loss`), and every
     /// `[[method.tasks]]` adds a head on the trunk; the loss is the weighted sum.
@@ -359,11 +413,16 @@ impl MethodSection {
         if let Some(spec) = self.pretext() {
             return validate_pretext(&spec, model_layers);
         }
+        if let Some(spec) = self.language_model() {
+            return validate_language_model(&spec, model_layers);
+        }
         match self {
             Self::Simclr { .. }
             | Self::SupCon { .. }
             | Self::Rotation { .. }
-            | Self::MaskedImage { .. } => {}
+            | Self::MaskedImage { .. }
+            | Self::MaskedLm { .. }
+            | Self::NextToken { .. } => {}
             Self::Semi {
                 algorithm,
                 steps_per_epoch,
@@ -645,6 +704,34 @@ impl MethodSection {
         }
     }
 
+    /// The settings of a language-model pre-training method.
+    pub fn language_model(&self) -> Option<LmSpec> {
+        match *self {
+            Self::MaskedLm {
+                encoder_layers,
+                mask_ratio,
+                steps_per_epoch,
+                eval_texts,
+            } => Some(LmSpec {
+                objective: LmObjective::Masked { ratio: mask_ratio },
+                encoder_layers,
+                steps_per_epoch,
+                eval_texts,
+            }),
+            Self::NextToken {
+                encoder_layers,
+                steps_per_epoch,
+                eval_texts,
+            } => Some(LmSpec {
+                objective: LmObjective::NextToken,
+                encoder_layers,
+                steps_per_epoch,
+                eval_texts,
+            }),
+            _ => None,
+        }
+    }
+
     /// The settings of DANN.
     pub fn dann(&self) -> Option<DannSpec> {
         match self {
@@ -684,6 +771,38 @@ impl MethodSection {
             _ => None,
         }
     }
+}
+
+/// Checks a language-model method's values against a model of `model_layers` layers.
+fn validate_language_model(spec: &LmSpec, model_layers: usize) -> Result<()> {
+    if spec.encoder_layers == 0 || spec.encoder_layers >= model_layers {
+        return Err(Error::invalid(
+            "method.encoder_layers",
+            format!(
+                "must be between 1 and {} (the model has {model_layers} layers; at least one after the encoder predicts the pieces), got {}",
+                model_layers.saturating_sub(1),
+                spec.encoder_layers
+            ),
+        ));
+    }
+    if let LmObjective::Masked { ratio } = spec.objective
+        && !(ratio > 0.0 && ratio < 1.0)
+    {
+        return Err(Error::invalid(
+            "method.mask_ratio",
+            format!("must be in (0, 1), got {ratio}"),
+        ));
+    }
+    if spec.steps_per_epoch == Some(0) {
+        return Err(Error::invalid(
+            "method.steps_per_epoch",
+            "must be at least 1",
+        ));
+    }
+    if spec.eval_texts == 0 {
+        return Err(Error::invalid("method.eval_texts", "must be at least 1"));
+    }
+    Ok(())
 }
 
 /// Checks a self-supervised method's values against a model of `model_layers` layers.

@@ -20,11 +20,13 @@ pub use augment_section::AugmentSection;
 pub use base::{DEFAULT_RECIPE, Recipe};
 pub use data_section::{CsvFiles, DataSection, UnlabelledSource};
 pub use embedding_eval_section::EmbeddingEvalSection;
-pub use method_section::{AuxTask, DannSpec, MethodSection, MetricLoss, MinerKind, SemiSpec};
+pub use method_section::{
+    AuxTask, DannSpec, LmSpec, MethodSection, MetricLoss, MinerKind, SemiSpec,
+};
 pub use seq2seq_recipe::Seq2SeqRecipe;
 pub(crate) use shift_recipe::is_shift;
 pub use shift_recipe::{ShiftRecipe, ShiftSection, ShiftSide, Split};
 pub use target_section::TargetSection;
-pub use text_section::TextSection;
+pub use text_section::{TextSection, TokenizerKind};
 pub use training_section::{AverageConfig, EarlyStoppingConfig, MonitorMode, TrainingSection};
 pub use transfer_section::{HeadKind, TrainPart, TransferSection};

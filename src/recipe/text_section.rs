@@ -6,9 +6,26 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{SequenceConfig, TextColumns};
+use crate::{Error, Result};
 
 fn default_index_from() -> usize {
     3
+}
+
+fn default_vocab_size() -> usize {
+    8000
+}
+
+/// How texts are cut into tokens.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenizerKind {
+    /// Keras-style words ranked by frequency (`num_words`, `index_from`).
+    #[default]
+    Words,
+    /// Byte-level BPE pieces between `[CLS]` and `[SEP]`, padded at the end (`vocab_size` or
+    /// `vocab`).
+    Subword,
 }
 
 fn default_text_column() -> String {
@@ -25,8 +42,21 @@ fn default_label_column() -> String {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TextSection {
-    /// Size of the id space (Keras' `num_words`).
-    pub num_words: usize,
+    /// `"words"` (default, Keras' pipeline) or `"subword"`.
+    #[serde(default)]
+    pub tokenizer: TokenizerKind,
+    /// Size of the id space (Keras' `num_words`); word tokenizer only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_words: Option<usize>,
+    /// Subword tokenizer: entries of the vocabulary learned from the unlabelled reviews (or,
+    /// without them, the training reviews), special tokens included.
+    #[serde(default = "default_vocab_size")]
+    pub vocab_size: usize,
+    /// Subword tokenizer: reuse a vocabulary instead of learning one: a run folder (its
+    /// `text_encoding.json`) or a tokenizer JSON file. A fine-tuning recipe names its
+    /// pre-training run here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocab: Option<PathBuf>,
     /// Length every sequence is padded or truncated to.
     pub maxlen: usize,
     /// Offset added to a word's frequency rank (Keras' `index_from`).
@@ -48,10 +78,40 @@ pub struct TextSection {
 }
 
 impl TextSection {
-    /// The sequence settings.
+    /// Checks the settings of the chosen tokenizer.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        match self.tokenizer {
+            TokenizerKind::Words if self.num_words.is_none() => Err(Error::invalid(
+                "data.text.num_words",
+                "the word tokenizer needs num_words (e.g. num_words = 10000), or set tokenizer = \"subword\"",
+            )),
+            TokenizerKind::Words => self.sequence().validate(),
+            TokenizerKind::Subword if self.num_words.is_some() => Err(Error::invalid(
+                "data.text.num_words",
+                "the subword tokenizer has no num_words: its vocabulary size is vocab_size",
+            )),
+            TokenizerKind::Subword if self.maxlen < 3 => Err(Error::invalid(
+                "data.text.maxlen",
+                format!(
+                    "{} is too small: a subword sequence holds [CLS], at least one piece and [SEP]",
+                    self.maxlen
+                ),
+            )),
+            TokenizerKind::Subword if self.has_files() => Err(Error::invalid(
+                "data.text.tokenizer",
+                "the subword tokenizer reads IMDB (dataset = \"imdb\") for now; your own texts use tokenizer = \"words\"",
+            )),
+            TokenizerKind::Subword => Ok(()),
+        }
+    }
+
+    /// The sequence settings of the word tokenizer.
     pub fn sequence(&self) -> SequenceConfig {
         SequenceConfig {
-            num_words: self.num_words,
+            num_words: self.num_words.unwrap_or(0),
             maxlen: self.maxlen,
             index_from: self.index_from,
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::TuningConfig;
 use crate::semi::GraphConfig;
 
 use crate::{Error, Result};
@@ -121,6 +122,11 @@ pub struct TransferSection {
     /// Mitchell's one positive per round).
     #[serde(default = "default_per_round")]
     pub per_round: usize,
+    /// Parameter-efficient fine-tuning: `{ kind = "adapter", bottleneck = 16 }` or
+    /// `{ kind = "lora", rank = 8, alpha = 16 }` inserted into every `transformer_encoder` of the
+    /// backbone, which stays frozen (needs `train = "head"`): the modules and the head train.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<TuningConfig>,
 }
 
 fn default_rounds() -> usize {
@@ -212,6 +218,15 @@ impl TransferSection {
                 "transfer.max_iter",
                 "the graph heads need max_iter >= 1 and tol >= 0",
             ));
+        }
+        if let Some(t) = &self.tuning {
+            t.validate()?;
+            if self.train != TrainPart::Head || self.head != HeadKind::Layers {
+                return Err(Error::invalid(
+                    "transfer.tuning",
+                    "adapters and low-rank updates train beside a frozen backbone: set train = \"head\" (with the default layers head)",
+                ));
+            }
         }
         if !(self.backbone_lr_scale.is_finite() && self.backbone_lr_scale > 0.0) {
             return Err(Error::invalid(

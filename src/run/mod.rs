@@ -4,6 +4,8 @@
 mod clip_run;
 mod embedding_eval_run;
 mod files;
+mod generate_run;
+mod lm_run;
 mod multitask_run;
 mod predict;
 mod prepare;
@@ -15,6 +17,7 @@ mod train_run;
 pub use crate::train::backbone_features;
 pub use embedding_eval_run::EMBEDDING_PLOT;
 pub use files::{RunFiles, write_atomic};
+pub use generate_run::{Continuations, GenerateOptions, generate_run};
 pub use predict::{Predictions, load_inputs, predict_run, read_texts};
 pub use prepare::{PreparedData, prepare_data};
 pub use seq2seq_run::{load_run_recipe, train_seq2seq_recipe, translate_run};

@@ -8,8 +8,14 @@ use crate::data::{
     imdb_word_index, keep_classes, load_builtin, load_csv, load_imdb, load_imdb_unsup,
     load_text_splits, per_class_indices, validation_split,
 };
-use crate::recipe::{CsvFiles, DataSection, TargetSection, TextSection, UnlabelledSource};
+use crate::data::{Review, SubwordEncoding, SubwordVocab, read_imdb_texts};
+use crate::recipe::{
+    CsvFiles, DataSection, TargetSection, TextSection, TokenizerKind, UnlabelledSource,
+};
 use crate::train::Unlabelled;
+
+/// A run's text encoding file.
+pub(crate) const TEXT_ENCODING: &str = "text_encoding.json";
 use crate::{Error, Result};
 
 /// A recipe's data, ready for training.
@@ -37,6 +43,9 @@ pub struct PreparedData {
     /// With `train_per_class`: the indices of the labelled samples in the training data (after
     /// `classes` and `train_limit`), so that other tools can train on the same labels.
     pub labelled_indices: Option<Vec<usize>>,
+    /// With `train_per_class` on IMDB's subword sequences: the labelled reviews' paths in the
+    /// archive.
+    pub labelled_names: Option<Vec<String>>,
 }
 
 /// A data source's training and test sets before any preprocessing.
@@ -45,6 +54,10 @@ pub(crate) struct RawData {
     pub train: Dataset,
     pub test: Dataset,
     pub text: Option<TextEncoding>,
+    /// Unlabelled samples read with the training set (IMDB's subword sequences).
+    pub unlabelled: Option<Dataset>,
+    /// A name per training sample (IMDB reviews: their path in the archive).
+    pub train_names: Option<Vec<String>>,
 }
 
 /// Loads and prepares the data a recipe describes; `data_dir` is where datasets live.
@@ -54,8 +67,11 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         mut train,
         mut test,
         text,
+        unlabelled: raw_unlabelled,
+        mut train_names,
     } = load_raw(section, data_dir)?;
     if let Some(classes) = &section.classes {
+        train_names = None;
         train = keep_classes(&train, classes, "the training data")?;
         test = keep_classes(&test, classes, "the test data")?;
     }
@@ -87,8 +103,14 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         train = train.subset(&chosen);
         labelled_indices = Some(chosen);
     }
+    let labelled_names = match (&train_names, &labelled_indices) {
+        (Some(names), Some(chosen)) => Some(chosen.iter().map(|&i| names[i].clone()).collect()),
+        _ => None,
+    };
     let unlabelled_truth = unlabelled.is_some();
-    if section.unlabelled == Some(UnlabelledSource::ImdbUnsup) {
+    if let Some(u) = raw_unlabelled {
+        unlabelled = Some(u);
+    } else if section.unlabelled == Some(UnlabelledSource::ImdbUnsup) {
         let text = section
             .text
             .as_ref()
@@ -143,6 +165,7 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         unlabelled_truth,
         source_test,
         labelled_indices,
+        labelled_names,
     })
 }
 
@@ -239,8 +262,13 @@ pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result
         train,
         test,
         text: None,
+        unlabelled: None,
+        train_names: None,
     };
     match (&section.dataset, &section.csv, &section.text) {
+        (Some(DatasetName::Imdb), _, Some(text)) if text.tokenizer == TokenizerKind::Subword => {
+            load_imdb_subword(section, text, data_dir)
+        }
         (Some(DatasetName::Imdb), _, Some(text)) => {
             let cfg = text.sequence();
             let splits = load_imdb(data_dir, &cfg)?;
@@ -249,6 +277,8 @@ pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result
                 train: splits.train,
                 test: splits.test,
                 text: Some(TextEncoding::new(cfg, &words)),
+                unlabelled: None,
+                train_names: None,
             })
         }
         (Some(name), _, _) => {
@@ -283,10 +313,84 @@ pub(crate) fn load_raw(section: &DataSection, data_dir: Option<&Path>) -> Result
                 train: splits.train,
                 test: splits.test,
                 text: Some(encoding),
+                unlabelled: None,
+                train_names: None,
             })
         }
         _ => Err(Error::invalid("data", "no data source")),
     }
+}
+
+/// IMDB as subword sequences: the vocabulary of `text.vocab`, or one learned from the
+/// unlabelled reviews when the recipe reads them (else from the training reviews); the
+/// unlabelled reviews are encoded with it.
+fn load_imdb_subword(
+    section: &DataSection,
+    text: &TextSection,
+    data_dir: Option<&Path>,
+) -> Result<RawData> {
+    let with_unsup = section.unlabelled == Some(UnlabelledSource::ImdbUnsup);
+    let texts = read_imdb_texts(data_dir, with_unsup)?;
+    let vocab = match &text.vocab {
+        Some(path) => load_vocabulary(path)?,
+        None => {
+            let corpus = if texts.unsup.is_empty() {
+                &texts.train
+            } else {
+                &texts.unsup
+            };
+            SubwordVocab::train(corpus.iter().map(|r| r.text.as_str()), text.vocab_size, 2)
+                .map_err(|e| Error::invalid("data.text.vocab_size", e.to_string()))?
+        }
+    };
+    let encoding = SubwordEncoding::new(vocab, text.maxlen)?;
+    let labelled = |reviews: &[Review]| -> Result<Dataset> {
+        let refs: Vec<&str> = reviews.iter().map(|r| r.text.as_str()).collect();
+        let labels = reviews.iter().map(|r| r.label.unwrap_or(0)).collect();
+        let mut data = encoding.dataset(&refs, labels, 2)?;
+        data.class_names = Some(vec!["neg".to_string(), "pos".to_string()]);
+        Ok(data)
+    };
+    let train = labelled(&texts.train)?;
+    let test = labelled(&texts.test)?;
+    let unlabelled = match texts.unsup.is_empty() {
+        true => None,
+        false => Some(labelled(&texts.unsup)?),
+    };
+    Ok(RawData {
+        train,
+        test,
+        unlabelled,
+        train_names: Some(texts.train.iter().map(|r| r.path.clone()).collect()),
+        text: Some(TextEncoding::Subword(Box::new(encoding))),
+    })
+}
+
+/// A subword vocabulary from a run folder (its `text_encoding.json`) or a tokenizer file.
+pub(crate) fn load_vocabulary(path: &Path) -> Result<SubwordVocab> {
+    if path.is_dir() {
+        let file = path.join(TEXT_ENCODING);
+        if !file.is_file() {
+            return Err(Error::invalid(
+                "data.text.vocab",
+                format!(
+                    "{} holds no {TEXT_ENCODING}: name a finished run trained on subword text, or a tokenizer file",
+                    path.display()
+                ),
+            ));
+        }
+        return match TextEncoding::load(&file)? {
+            TextEncoding::Subword(s) => Ok(s.vocab.clone()),
+            TextEncoding::Words(_) => Err(Error::invalid(
+                "data.text.vocab",
+                format!(
+                    "the run {} encodes words, not subwords: it has no subword vocabulary",
+                    path.display()
+                ),
+            )),
+        };
+    }
+    SubwordVocab::load(path)
 }
 
 /// A relative path that does not exist as given is taken from the data folder.

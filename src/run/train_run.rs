@@ -10,8 +10,11 @@ use burn::tensor::Device;
 use super::clip_run::{ClipParts, finish_clip, train_clip};
 use super::embedding_eval_run::{EmbeddingRun, evaluate_embedding, plan_embedding_eval};
 use super::files::{RunFiles, write_atomic};
+use super::lm_run::{
+    check_language_model, check_vocabulary, evaluate_language_model, train_language_model,
+};
 use super::multitask_run::{check_tasks, evaluate_tasks, save_heads, train_multitask};
-use super::prepare::{PreparedData, prepare_data};
+use super::prepare::{PreparedData, TEXT_ENCODING, prepare_data};
 use super::probe_run::probe_recipe;
 use super::seq2seq_run::load_run_recipe;
 use crate::data::{ClassBalancedSampler, Preprocessor, Targets, TextEncoding};
@@ -26,9 +29,6 @@ use crate::train::{
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
-
-/// The run-folder file that tells how new text is encoded (text runs only).
-const TEXT_ENCODING: &str = "text_encoding.json";
 
 /// A finished run, loaded for prediction or evaluation.
 #[derive(Debug)]
@@ -100,9 +100,18 @@ pub fn train_recipe(
     {
         return probe_recipe(recipe, section, &data, &files, summary, device);
     }
+    let language_model = recipe
+        .method
+        .as_ref()
+        .and_then(MethodSection::language_model);
     let train_device = device.clone().autodiff();
     train_device.seed(recipe.seed);
-    let model = recipe.model.build(&input_shape, &train_device)?;
+    let model = match language_model {
+        Some(_) => recipe
+            .model
+            .build_token_model(&input_shape, &train_device)?,
+        None => recipe.model.build(&input_shape, &train_device)?,
+    };
     let (model, layer_lr_scales) = match &recipe.transfer {
         Some(section) => {
             let t = init_from_run(model, &recipe.model, &input_shape, section, &train_device)?;
@@ -156,17 +165,23 @@ pub fn train_recipe(
     };
     let train_seconds = started.elapsed().as_secs_f64();
 
+    let trainable = outcome.model.trainable_parameters();
     let model = outcome.model.valid();
-    save_model(&model, &files.model())?;
+    match recipe.transfer.as_ref().filter(|t| t.tuning.is_some()) {
+        // Only what trained: the base run's frozen weights stay in the base run.
+        Some(section) => save_tuned(&model, section.backbone, &files)?,
+        None => save_model(&model, &files.model())?,
+    }
     outcome.history.write_csv(files.history())?;
     if !outcome.history.is_empty() {
         plot_curves(&outcome.history, &files.curves())?;
     }
 
-    let mut test = match embedding_method {
-        false => evaluate(&model, &data.test, recipe.training.loss, 512, device)?,
+    let mut test = match (embedding_method, &language_model) {
+        (_, Some(spec)) => evaluate_language_model(&model, &data, spec, device)?,
+        (false, None) => evaluate(&model, &data.test, recipe.training.loss, 512, device)?,
         // An embedding has no loss or accuracy of its own: it is measured below.
-        true => Evaluation {
+        (true, None) => Evaluation {
             loss: f64::NAN,
             metrics: Vec::new(),
             confusion: None,
@@ -185,7 +200,7 @@ pub fn train_recipe(
         }
         _ => {}
     }
-    if !embedding_method {
+    if !embedding_method && language_model.is_none() {
         // With [data.target] the test set is the target's; the source's is measured too.
         let source = source_accuracy(&model, &data, recipe.training.loss, device)?;
         test.metrics.extend(source);
@@ -205,7 +220,7 @@ pub fn train_recipe(
         &test,
         baseline_rmse,
         &outcome.history,
-        train_seconds,
+        (train_seconds, trainable),
     )?;
     if let Some(cm) = &test.confusion {
         plot_confusion(cm, data.test.class_names.as_deref(), &files.confusion())?;
@@ -234,8 +249,13 @@ fn check_method(
 ) -> Result<Option<Sequential>> {
     let method = recipe.method.as_ref();
     let mut teacher = None;
-    if !method.is_some_and(MethodSection::trains_embedding) {
-        check_outputs(recipe, data)?;
+    check_vocabulary(recipe, data)?;
+    match method.and_then(MethodSection::language_model) {
+        Some(spec) => check_language_model(recipe, data, &spec)?,
+        None if !method.is_some_and(MethodSection::trains_embedding) => {
+            check_outputs(recipe, data)?
+        }
+        None => {}
     }
     if let Some(MethodSection::Multitask { tasks, .. }) = method {
         check_tasks(tasks, &data.train)?;
@@ -300,6 +320,7 @@ fn check_method(
     }
     let checkpoints = |m: &MethodSection| {
         m.pretext().is_some()
+            || m.language_model().is_some()
             || matches!(
                 m,
                 MethodSection::Clip { .. }
@@ -385,6 +406,11 @@ fn train_by_method(
             let outcome = fit_dann(model, &recipe.model, data, &spec, cfg, device, observer)?;
             Ok((outcome, MethodParts::None))
         }
+        Some(method) if method.language_model().is_some() => {
+            let spec = method.language_model().expect("a language model");
+            let outcome = train_language_model(model, data, &spec, cfg, device, observer)?;
+            Ok((outcome, MethodParts::None))
+        }
         Some(method) => match method.pretext() {
             Some(spec) => {
                 let val = data.val.as_ref();
@@ -416,7 +442,23 @@ pub fn evaluate_run(dir: &Path, data_dir: Option<&Path>, device: &Device) -> Res
             ),
         ));
     }
-    let data = prepare_data(&run.recipe.data, data_dir)?;
+    // Subword text is cut with the run's own vocabulary, not one learned again.
+    let mut section = run.recipe.data.clone();
+    if let (Some(text), Some(_)) = (
+        section.text.as_mut(),
+        run.text.as_ref().and_then(TextEncoding::subword),
+    ) {
+        text.vocab = Some(dir.to_path_buf());
+    }
+    let data = prepare_data(&section, data_dir)?;
+    if let Some(spec) = run
+        .recipe
+        .method
+        .as_ref()
+        .and_then(MethodSection::language_model)
+    {
+        return evaluate_language_model(&run.model, &data, &spec, device);
+    }
     let mut e = evaluate(
         &run.model,
         &data.test,
@@ -512,7 +554,10 @@ pub fn load_trained_model(dir: &Path, device: &Device) -> Result<TrainedRun> {
     let text = fs::read(&shape_path).map_err(|e| Error::io("reading", &shape_path, e))?;
     let input_shape: Vec<usize> =
         serde_json::from_slice(&text).map_err(|e| Error::data(&shape_path, e.to_string()))?;
-    let model_path = files.model();
+    let model_path = match recipe.transfer.as_ref().filter(|t| t.tuning.is_some()) {
+        Some(_) => dir.join(TUNED),
+        None => files.model(),
+    };
     if !model_path.is_file() {
         return Err(Error::invalid(
             "run folder",
@@ -524,7 +569,18 @@ pub fn load_trained_model(dir: &Path, device: &Device) -> Result<TrainedRun> {
             ),
         ));
     }
-    let model = load_record(recipe.model.build(&input_shape, device)?, &model_path)?;
+    let built = match recipe
+        .method
+        .as_ref()
+        .and_then(MethodSection::language_model)
+    {
+        Some(_) => recipe.model.build_token_model(&input_shape, device)?,
+        None => recipe.model.build(&input_shape, device)?,
+    };
+    let model = match recipe.transfer.as_ref().filter(|t| t.tuning.is_some()) {
+        Some(section) => load_tuned(built, section, dir, device)?,
+        None => load_record(built, &model_path)?,
+    };
     let text_path = dir.join(TEXT_ENCODING);
     let text = match recipe.data.text {
         Some(_) => Some(TextEncoding::load(&text_path)?),
@@ -539,14 +595,18 @@ pub fn load_trained_model(dir: &Path, device: &Device) -> Result<TrainedRun> {
 }
 
 /// Writes `labelled.json` (the labelled draw of `train_per_class`, as indices into the training
-/// data) when the run has one, so that bench/ references train on the same labels.
+/// data, and for IMDB reviews their paths in the archive) when the run has one, so that bench/
+/// references train on the same labels.
 pub(crate) fn write_labelled(recipe: &Recipe, data: &PreparedData, files: &RunFiles) -> Result<()> {
     if let Some(indices) = &data.labelled_indices {
-        let json = serde_json::json!({
+        let mut json = serde_json::json!({
             "dataset": recipe.data.source_name(),
             "subset_seed": recipe.data.subset_seed,
             "indices": indices,
         });
+        if let Some(names) = &data.labelled_names {
+            json["names"] = serde_json::json!(names);
+        }
         write_atomic(
             &files.dir.join("labelled.json"),
             json.to_string().as_bytes(),
@@ -628,6 +688,42 @@ fn save_preprocessors(files: &RunFiles, pre: &[Preprocessor]) -> Result<()> {
     write_atomic(&files.preprocess(), &json)
 }
 
+/// The run file holding a tuned run's adapters (or low-rank updates) and head.
+const TUNED: &str = "tuned.bpk";
+
+fn save_tuned(model: &Sequential, backbone: usize, files: &RunFiles) -> Result<()> {
+    let path = files.dir.join(TUNED);
+    let tmp = path.with_extension("bpk.tmp");
+    save_record(&crate::transfer::tuned_parts(model, backbone), &tmp)?;
+    fs::rename(&tmp, &path).map_err(|e| Error::io("renaming", &tmp, e))?;
+    let shape = serde_json::to_vec(model.input_shape()).expect("shape serialises");
+    write_atomic(&files.dir.join("input_shape.json"), &shape)
+}
+
+/// A tuned run's model: the base run's backbone, the tuning modules and head of `tuned.bpk`.
+fn load_tuned(
+    built: Sequential,
+    section: &crate::recipe::TransferSection,
+    dir: &Path,
+    device: &Device,
+) -> Result<Sequential> {
+    let base = crate::transfer::load_source(section, built.input_shape(), device)?;
+    let mut model = built;
+    for (i, layer) in base
+        .model
+        .layers
+        .into_iter()
+        .take(section.backbone)
+        .enumerate()
+    {
+        model.layers[i] = layer;
+    }
+    let model = crate::transfer::attach_tuning(model, section, device)?;
+    let skeleton = crate::transfer::tuned_parts(&model, section.backbone);
+    let parts = load_record(skeleton, &dir.join(TUNED))?;
+    Ok(crate::transfer::with_tuned_parts(model, parts))
+}
+
 fn save_model(model: &Sequential, path: &Path) -> Result<()> {
     let tmp = path.with_extension("bpk.tmp");
     save_record(model, &tmp)?;
@@ -653,9 +749,10 @@ fn write_metrics(
     test: &Evaluation,
     baseline_rmse: Option<f64>,
     history: &History,
-    train_seconds: f64,
+    (train_seconds, trainable): (f64, usize),
 ) -> Result<()> {
     let mut map = serde_json::Map::new();
+    map.insert("trainable_parameters".into(), trainable.into());
     map.insert("test_loss".into(), test.loss.into());
     for (name, value) in &test.metrics {
         map.insert(format!("test_{name}"), (*value).into());

@@ -43,7 +43,9 @@ impl StepLoss {
             | MethodSection::MaskedImage { .. }
             | MethodSection::Clip { .. }
             | MethodSection::Semi { .. }
-            | MethodSection::Dann { .. } => return None,
+            | MethodSection::Dann { .. }
+            | MethodSection::MaskedLm { .. }
+            | MethodSection::NextToken { .. } => return None,
             MethodSection::Metric {
                 loss,
                 miner,

@@ -11,6 +11,7 @@ mod features;
 mod fit;
 mod history;
 mod index_stream;
+mod lm_fit;
 pub mod metrics;
 mod multitask_fit;
 mod observer;
@@ -29,6 +30,7 @@ pub use evaluate::{
 pub use features::backbone_features;
 pub use fit::{FitConfig, FitOutcome, check_fit, fit};
 pub use history::History;
+pub use lm_fit::{LmCorpus, LmScore, fit_language_model, score_language_model};
 pub use multitask_fit::{TaskLabels, fit_multitask};
 pub use observer::{Observer, Silent};
 pub use pretext_fit::fit_pretext;

@@ -6,7 +6,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::model::{Sequential, SequentialConfig};
+use crate::model::{Layer, Sequential, SequentialConfig};
 use crate::recipe::TransferSection;
 use crate::run::{TrainedRun, load_trained_model};
 use crate::{Error, Result};
@@ -31,7 +31,9 @@ pub fn init_from_run(
 ) -> Result<Transferred> {
     let Some(dir) = section.init_from.as_deref() else {
         // No run to copy from: the fresh layers, frozen and scaled as asked.
-        return Ok(freeze_and_scale(model, section));
+        let mut t = freeze_and_scale(model, section);
+        t.model = attach_tuning(t.model, section, device)?;
+        return Ok(t);
     };
     let source = load_source(section, input_shape, device)?;
     let theirs = source
@@ -78,7 +80,44 @@ pub fn init_from_run(
     for (i, layer) in source.model.layers.into_iter().take(copied).enumerate() {
         model.layers[i] = layer;
     }
-    Ok(freeze_and_scale(model, section))
+    let mut t = freeze_and_scale(model, section);
+    t.model = attach_tuning(t.model, section, device)?;
+    Ok(t)
+}
+
+/// Puts fresh adapters or low-rank updates (`section.tuning`) into every Transformer stack of
+/// the backbone; they train while the stack's own weights stay as they are.
+///
+/// # Errors
+/// [`Error::Invalid`] when the backbone has no `transformer_encoder` to tune.
+pub fn attach_tuning(
+    mut model: Sequential,
+    section: &TransferSection,
+    device: &Device,
+) -> Result<Sequential> {
+    let Some(tuning) = &section.tuning else {
+        return Ok(model);
+    };
+    let mut found = false;
+    let layers = std::mem::take(&mut model.layers);
+    model.layers = layers
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| match l {
+            Layer::TransformerEncoder(enc) if i < section.backbone => {
+                found = true;
+                Layer::TransformerEncoder(enc.with_tuning(tuning, device))
+            }
+            other => other,
+        })
+        .collect();
+    if !found {
+        return Err(Error::invalid(
+            "transfer.tuning",
+            "adapters and low-rank updates go into transformer_encoder layers, and the backbone has none",
+        ));
+    }
+    Ok(model)
 }
 
 /// Freezes the layers that do not train and gives each its learning-rate factor.

@@ -5,7 +5,9 @@
 mod init;
 mod knn;
 mod svm;
+mod tuned_parts;
 
-pub use init::{Transferred, init_from_run, load_source};
+pub use init::{Transferred, attach_tuning, init_from_run, load_source};
 pub use knn::{knn_predict, nearest_neighbours};
 pub use svm::LinearSvm;
+pub use tuned_parts::{TunedParts, tuned_parts, with_tuned_parts};

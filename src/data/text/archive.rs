@@ -21,6 +21,9 @@ pub struct Review {
     /// The star rating from the file name `<id>_<rating>.txt` (1..4 negative, 7..10
     /// positive, 0 unlabelled).
     pub rating: u8,
+    /// The review's path in the archive, e.g. `aclImdb/train/pos/10_9.txt` (names a sample
+    /// for tools outside manabi).
+    pub path: String,
 }
 
 /// A part of the `aclImdb` archives.
@@ -127,11 +130,12 @@ pub fn read_imdb_parts(archive: &Path, parts: &[ImdbPart]) -> Result<Vec<Vec<Rev
         };
         let label = parts[part_i].folders()[folder_i].1;
         found[part_i][folder_i].push((
-            path,
+            path.clone(),
             Review {
                 text,
                 label,
                 rating,
+                path,
             },
         ));
     }
@@ -212,11 +216,12 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    fn review(text: &str, label: Option<u32>, rating: u8) -> Review {
+    fn review(path: &str, text: &str, label: Option<u32>, rating: u8) -> Review {
         Review {
             text: text.to_string(),
             label,
             rating,
+            path: path.to_string(),
         }
     }
 
@@ -249,21 +254,34 @@ mod tests {
         assert_eq!(
             train,
             [
-                review("Dull.<br />Very dull.", Some(0), 2),
-                review("Amélie était 😀 great", Some(1), 9),
-                review("", Some(1), 7),
+                review(
+                    "aclImdb/train/neg/3_2.txt",
+                    "Dull.<br />Very dull.",
+                    Some(0),
+                    2
+                ),
+                review(
+                    "aclImdb/train/pos/10_9.txt",
+                    "Amélie était 😀 great",
+                    Some(1),
+                    9
+                ),
+                review("aclImdb/train/pos/2_7.txt", "", Some(1), 7),
             ]
         );
         let test = read_imdb_reviews(&path, ImdbPart::Test).unwrap();
         assert_eq!(
             test,
             [
-                review("Bad \u{fffd} bytes", Some(0), 1),
-                review("Fine", Some(1), 10)
+                review("aclImdb/test/neg/0_1.txt", "Bad \u{fffd} bytes", Some(0), 1),
+                review("aclImdb/test/pos/0_10.txt", "Fine", Some(1), 10)
             ]
         );
         let unsup = read_imdb_reviews(&path, ImdbPart::Unsup).unwrap();
-        assert_eq!(unsup, [review("no label", None, 0)]);
+        assert_eq!(
+            unsup,
+            [review("aclImdb/train/unsup/5_0.txt", "no label", None, 0)]
+        );
         let both = read_imdb_parts(&path, &[ImdbPart::Test, ImdbPart::Train]).unwrap();
         assert_eq!(both, [test, train]);
     }

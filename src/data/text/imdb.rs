@@ -90,6 +90,50 @@ pub fn load_imdb_unsup(data_dir: Option<&Path>, cfg: &SequenceConfig) -> Result<
     reviews_dataset(parts.pop().expect("one part"), &index, cfg, &mut rng)
 }
 
+/// IMDB's reviews as texts, each part in the order [`load_imdb`] and [`load_imdb_unsup`] give
+/// it.
+#[derive(Debug, Clone)]
+pub struct ImdbTexts {
+    /// The 25,000 training reviews.
+    pub train: Vec<Review>,
+    /// The 25,000 test reviews.
+    pub test: Vec<Review>,
+    /// The 50,000 unlabelled reviews (empty unless asked for).
+    pub unsup: Vec<Review>,
+}
+
+/// Reads IMDB's labelled reviews, and the unlabelled ones when `unsup`, shuffled exactly as
+/// [`load_imdb`] and [`load_imdb_unsup`] shuffle their sequences.
+///
+/// # Errors
+/// [`Error::MissingDataset`] listing the missing archives; [`Error::Data`] / [`Error::Io`]
+/// naming a damaged one.
+pub fn read_imdb_texts(data_dir: Option<&Path>, unsup: bool) -> Result<ImdbTexts> {
+    let mut files = vec![LABELED_ARCHIVE];
+    if unsup {
+        files.push(UNSUP_ARCHIVE);
+    }
+    let dir = check_files(data_dir, &files)?;
+    let mut parts = read_imdb_parts(
+        &dir.join(LABELED_ARCHIVE),
+        &[ImdbPart::Train, ImdbPart::Test],
+    )?;
+    let mut rng = ChaCha8Rng::seed_from_u64(IMDB_SHUFFLE_SEED);
+    let mut test = parts.pop().expect("two parts");
+    let mut train = parts.pop().expect("two parts");
+    train.shuffle(&mut rng);
+    test.shuffle(&mut rng);
+    let unsup = if unsup {
+        let mut parts = read_imdb_parts(&dir.join(UNSUP_ARCHIVE), &[ImdbPart::Unsup])?;
+        let mut reviews = parts.pop().expect("one part");
+        reviews.shuffle(&mut ChaCha8Rng::seed_from_u64(IMDB_SHUFFLE_SEED));
+        reviews
+    } else {
+        Vec::new()
+    };
+    Ok(ImdbTexts { train, test, unsup })
+}
+
 /// Tokenises, encodes and pads raw `texts` for prediction, in the order given.
 ///
 /// The targets are placeholders: every label is 0 of 1 class.
@@ -241,6 +285,32 @@ mod tests {
         assert_eq!(load_imdb(Some(dir.path()), &cfg).unwrap(), splits);
         let pos_test = test.sample(labels(test).iter().position(|&l| l == 1).unwrap());
         assert_eq!(pos_test, [0.0, 0.0, 0.0, 1.0, 6.0, 2.0]);
+    }
+
+    #[test]
+    fn texts_come_in_the_order_of_the_sequences() {
+        let dir = small_data_dir();
+        let cfg = SequenceConfig::new(8, 6);
+        let splits = load_imdb(Some(dir.path()), &cfg).unwrap();
+        let texts = read_imdb_texts(Some(dir.path()), false).unwrap();
+        let their_labels: Vec<u32> = texts.train.iter().map(|r| r.label.unwrap()).collect();
+        assert_eq!(labels(&splits.train), their_labels.as_slice());
+        // The same review behind each row: its words encode to the row's ids.
+        for (row, review) in texts.train.iter().enumerate() {
+            let one = encode_texts(
+                std::slice::from_ref(&review.text),
+                &WordIndex::load(&dir.path().join(WORD_INDEX)).unwrap(),
+                &cfg,
+            )
+            .unwrap();
+            assert_eq!(one.sample(0), splits.train.sample(row));
+            assert!(review.path.starts_with("aclImdb/train/"));
+        }
+        assert!(texts.unsup.is_empty());
+        let err = read_imdb_texts(Some(dir.path()), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("aclImdb_v1_unsup.tar.gz"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod encoding;
 mod imdb;
 mod pad;
 mod subword;
+mod subword_encoding;
 mod text_files;
 mod tokenize;
 mod user_text;
@@ -15,10 +16,17 @@ mod word_index;
 
 pub use archive::{ImdbPart, Review, read_imdb_parts, read_imdb_reviews};
 pub use encoder::{OOV_ID, PAD_ID, START_ID, SequenceConfig, TextEncoder};
-pub use encoding::TextEncoding;
-pub use imdb::{IMDB_SHUFFLE_SEED, encode_texts, imdb_word_index, load_imdb, load_imdb_unsup};
+pub use encoding::{TextEncoding, WordEncoding};
+pub use imdb::{
+    IMDB_SHUFFLE_SEED, ImdbTexts, encode_texts, imdb_word_index, load_imdb, load_imdb_unsup,
+    read_imdb_texts,
+};
 pub use pad::pad_sequences;
 pub use subword::{SPECIAL_TOKENS, SubwordVocab};
+pub use subword_encoding::{
+    SUBWORD_CLS, SUBWORD_FIRST_PIECE, SUBWORD_MASK, SUBWORD_PAD, SUBWORD_SEP, SUBWORD_UNK,
+    SubwordEncoding,
+};
 pub use text_files::{LabelledTexts, read_text_csv, read_text_folder};
 pub use tokenize::{KERAS_FILTERS, text_to_word_sequence, tokenize_review};
 pub use user_text::{TextColumns, load_text_splits, read_labelled_texts};

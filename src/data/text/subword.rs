@@ -89,19 +89,7 @@ impl SubwordVocab {
                 format!("{} is not a tokenizer file: {e}", path.display()),
             )
         })?;
-        let vocab = Self { tokenizer };
-        for (id, token) in SPECIAL_TOKENS.iter().enumerate() {
-            if vocab.id_of(token) != Some(id as u32) {
-                return Err(Error::invalid(
-                    "vocabulary",
-                    format!(
-                        "{} does not hold {token} at id {id}: it was not written by manabi",
-                        path.display()
-                    ),
-                ));
-            }
-        }
-        Ok(vocab)
+        Self::checked(Self { tokenizer }, &path.display().to_string())
     }
 
     /// Writes the vocabulary as JSON (atomically).
@@ -134,6 +122,55 @@ impl SubwordVocab {
             .encode(text, false)
             .map(|e| e.get_ids().to_vec())
             .unwrap_or_default()
+    }
+
+    /// The subword ids of each text (no special tokens added), encoded in parallel.
+    pub fn encode_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Vec<u32>> {
+        let inputs: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+        match self.tokenizer.encode_batch(inputs, false) {
+            Ok(encodings) => encodings.iter().map(|e| e.get_ids().to_vec()).collect(),
+            Err(_) => texts.iter().map(|t| self.encode(t.as_ref())).collect(),
+        }
+    }
+
+    /// The vocabulary as a JSON value (Hugging Face's tokenizer format).
+    pub fn to_json(&self) -> serde_json::Value {
+        let text = self
+            .tokenizer
+            .to_string(false)
+            .expect("a trained tokenizer serialises");
+        serde_json::from_str(&text).expect("the tokenizer writes JSON")
+    }
+
+    /// A vocabulary from [`to_json`](Self::to_json)'s value, checked like [`load`](Self::load).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `source` when the value is not a manabi vocabulary.
+    pub fn from_json(value: &serde_json::Value, source: &str) -> Result<Self> {
+        let tokenizer: Tokenizer = serde_json::from_value(value.clone()).map_err(|e| {
+            Error::invalid("vocabulary", format!("{source} is not a tokenizer: {e}"))
+        })?;
+        Self::checked(Self { tokenizer }, source)
+    }
+
+    /// Whether both vocabularies map every piece to the same id.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.to_json() == other.to_json()
+    }
+
+    /// `vocab` when it holds the special tokens at their ids.
+    fn checked(vocab: Self, source: &str) -> Result<Self> {
+        for (id, token) in SPECIAL_TOKENS.iter().enumerate() {
+            if vocab.id_of(token) != Some(id as u32) {
+                return Err(Error::invalid(
+                    "vocabulary",
+                    format!(
+                        "{source} does not hold {token} at id {id}: it was not written by manabi"
+                    ),
+                ));
+            }
+        }
+        Ok(vocab)
     }
 
     /// The text of `ids`, special tokens left out.

@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::encoder::SequenceConfig;
-use super::encoding::TextEncoding;
+use super::encoding::{TextEncoding, WordEncoding};
 use super::imdb::{IMDB_SHUFFLE_SEED, encode_texts};
 use super::text_files::{LabelledTexts, read_text_csv, read_text_folder};
 use super::vocabulary::Vocabulary;
@@ -90,7 +90,7 @@ pub fn load_text_splits(
     train_labels = order.iter().map(|&i| train_labels[i]).collect();
 
     let vocab = Vocabulary::fit(train_texts.iter().map(String::as_str), cfg.num_words);
-    let encoding = TextEncoding::new(cfg.clone(), &vocab.to_word_index());
+    let encoding = WordEncoding::new(cfg.clone(), &vocab.to_word_index());
     let labelled = |texts: &[String], labels: Vec<u32>| -> Result<crate::data::Dataset> {
         let mut data = encode_texts(texts, &encoding.words, cfg)?;
         data.targets = Targets::Classes {
@@ -104,7 +104,7 @@ pub fn load_text_splits(
         train: labelled(&train_texts, train_labels)?,
         test: labelled(&test_texts, test_labels)?,
     };
-    Ok((splits, encoding))
+    Ok((splits, TextEncoding::Words(encoding)))
 }
 
 #[cfg(test)]
@@ -141,6 +141,9 @@ mod tests {
         assert_eq!(labels, &[1]);
         // "great" (6 times) has rank 1 -> id 4; "film" (4) id 5; "awful" (2) id 6.
         assert_eq!(splits.test.features, [0.0, 1.0, 4.0, 4.0]);
+        let TextEncoding::Words(enc) = enc else {
+            panic!("word ids")
+        };
         assert_eq!(enc.words.len(), 3);
     }
 
