@@ -206,69 +206,10 @@ fn a_seq2seq_recipe_trains_through_the_cli_and_translates() {
     assert_clean_error(&o, &["already holds a run"]);
 }
 
-/// A tiny next-piece model on an IMDB slice (subword vocabulary of 600 pieces, 32 per review).
-const TINY_GPT: &str = r#"
-name = "tiny_gpt"
-seed = 1
-[data]
-dataset = "imdb"
-train_limit = 300
-test_limit = 40
-validation_split = 0.1
-[data.text]
-tokenizer = "subword"
-vocab_size = 600
-maxlen = 32
-[[model.layers]]
-type = "embedding"
-input_dim = 600
-output_dim = 16
-mask_zero = true
-[[model.layers]]
-type = "positional_encoding"
-kind = "learned"
-max_len = 32
-[[model.layers]]
-type = "transformer_encoder"
-heads = 2
-ff_dim = 32
-dropout = 0.0
-causal = true
-[[model.layers]]
-type = "layer_norm"
-[[model.layers]]
-type = "dense"
-units = 600
-activation = "softmax"
-[optimizer]
-kind = "adam"
-lr = 0.003
-[training]
-loss = "sparse_categorical_crossentropy"
-epochs = 2
-batch_size = 16
-[method]
-kind = "next_token"
-encoder_layers = 4
-steps_per_epoch = 10
-eval_texts = 20
-"#;
-
-/// The tiny model's decoder under adapters and a last-piece softmax head; `text` goes into
-/// `[data.text]`, `pieces` is the embedding's row count.
-fn tuned_recipe(text: &str, pieces: usize) -> String {
+/// The layers of a tiny causal decoder over `pieces` subword ids, 32 per review.
+fn tiny_decoder(pieces: usize) -> String {
     format!(
         r#"
-name = "tiny_adapter"
-seed = 2
-[data]
-dataset = "imdb"
-train_per_class = 40
-test_limit = 60
-[data.text]
-tokenizer = "subword"
-maxlen = 32
-{text}
 [[model.layers]]
 type = "embedding"
 input_dim = {pieces}
@@ -286,12 +227,12 @@ dropout = 0.0
 causal = true
 [[model.layers]]
 type = "layer_norm"
-[[model.layers]]
-type = "last_token"
-[[model.layers]]
-type = "dense"
-units = 2
-activation = "softmax"
+"#
+    )
+}
+
+/// A run's optimiser and budget (two epochs of batch 16).
+const TINY_TRAINING: &str = r#"
 [optimizer]
 kind = "adam"
 lr = 0.003
@@ -299,12 +240,69 @@ lr = 0.003
 loss = "sparse_categorical_crossentropy"
 epochs = 2
 batch_size = 16
+"#;
+
+/// A tiny next-piece model on an IMDB slice (subword vocabulary of 600 pieces).
+fn tiny_gpt() -> String {
+    format!(
+        r#"
+name = "tiny_gpt"
+seed = 1
+[data]
+dataset = "imdb"
+train_limit = 300
+test_limit = 40
+validation_split = 0.1
+[data.text]
+tokenizer = "subword"
+vocab_size = 600
+maxlen = 32
+{decoder}
+[[model.layers]]
+type = "dense"
+units = 600
+activation = "softmax"
+{TINY_TRAINING}
+[method]
+kind = "next_token"
+encoder_layers = 4
+steps_per_epoch = 10
+eval_texts = 20
+"#,
+        decoder = tiny_decoder(600)
+    )
+}
+
+/// The tiny model's decoder under adapters and a last-piece softmax head; `text` goes into
+/// `[data.text]`, `pieces` is the embedding's row count.
+fn tuned_recipe(text: &str, pieces: usize) -> String {
+    format!(
+        r#"
+name = "tiny_adapter"
+seed = 2
+[data]
+dataset = "imdb"
+train_per_class = 40
+test_limit = 60
+[data.text]
+tokenizer = "subword"
+maxlen = 32
+{text}
+{decoder}
+[[model.layers]]
+type = "last_token"
+[[model.layers]]
+type = "dense"
+units = 2
+activation = "softmax"
+{TINY_TRAINING}
 [transfer]
 init_from = "gpt"
 backbone = 4
 train = "head"
 tuning = {{ kind = "adapter", bottleneck = 4 }}
-"#
+"#,
+        decoder = tiny_decoder(pieces)
     )
 }
 
@@ -317,7 +315,7 @@ fn a_subword_language_model_pretrains_generates_and_tunes_adapters() {
     }
     let data = data.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("gpt.toml"), TINY_GPT).unwrap();
+    fs::write(dir.path().join("gpt.toml"), tiny_gpt()).unwrap();
     let o = manabi(
         dir.path(),
         &["train", "gpt.toml", "--data-dir", data, "--out", "gpt"],

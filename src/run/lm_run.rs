@@ -120,6 +120,15 @@ pub fn check_language_model(recipe: &Recipe, data: &PreparedData, spec: &LmSpec)
     Ok(())
 }
 
+/// The pre-training corpus: the training texts plus the unlabelled ones.
+fn corpus(data: &PreparedData, size: usize) -> Result<LmCorpus> {
+    let mut sets = vec![&data.train];
+    if let Some(u) = &data.unlabelled {
+        sets.push(u);
+    }
+    LmCorpus::new(&sets, size)
+}
+
 /// Pre-trains `model` on the training texts plus the unlabelled ones; the validation split is
 /// the held-out set scored after each epoch.
 pub fn train_language_model(
@@ -131,11 +140,7 @@ pub fn train_language_model(
     observer: &mut dyn Observer,
 ) -> Result<FitOutcome> {
     let size = subword_vocab_size(data).expect("checked by check_language_model");
-    let mut sets = vec![&data.train];
-    if let Some(u) = &data.unlabelled {
-        sets.push(u);
-    }
-    let corpus = LmCorpus::new(&sets, size)?;
+    let corpus = corpus(data, size)?;
     let val = match &data.val {
         Some(v) => Some(LmCorpus::new(&[v], size)?),
         None => None,
@@ -167,11 +172,7 @@ pub fn evaluate_language_model(
         ("scored_pieces".to_string(), s.scored as f64),
     ];
     if spec.objective == LmObjective::NextToken {
-        let mut sets = vec![&data.train];
-        if let Some(u) = &data.unlabelled {
-            sets.push(u);
-        }
-        let corpus = LmCorpus::new(&sets, size)?;
+        let corpus = corpus(data, size)?;
         let counts = NgramCounts::fit(&corpus.ids, corpus.seq_len, size);
         let rows = test.len().min(spec.eval_texts);
         let held_out = &test.ids[..rows * test.seq_len];

@@ -13,8 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::fit::{
-    FitConfig, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss, resume_epochs,
-    save_epoch,
+    FitConfig, LayerLr, check_augment, close_epoch, epoch_seed, finite_loss, resume_epochs,
 };
 use super::history::History;
 use super::observer::Observer;
@@ -119,13 +118,14 @@ pub fn fit_clip(
             logs.push(("val_zero_shot_accuracy", acc));
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
-        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
-        save_epoch(
+        close_epoch(
             cfg,
             (&clip, &optim),
             (epoch, global_step),
-            &history,
-            &schedule,
+            &logs,
+            &mut history,
+            &mut schedule,
+            observer,
         )?;
     }
     observer.on_train_end();

@@ -13,8 +13,8 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use super::batch::{augmented_inputs, batch_targets};
 use super::evaluate::batch_loss;
 use super::fit::{
-    FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
-    log_validation, resume_epochs, save_epoch,
+    FitConfig, FitOutcome, LayerLr, check_augment, close_epoch, epoch_seed, finite_loss,
+    log_validation, resume_epochs,
 };
 use super::index_stream::IndexStream;
 use super::observer::Observer;
@@ -155,13 +155,14 @@ pub fn fit_dann(
         let mut logs = sums.logs(schedule.lr(global_step.saturating_sub(1)));
         log_validation(&model.net.valid(), val, t.loss, &eval_device, &mut logs)?;
         logs.push(("seconds", started.elapsed().as_secs_f64()));
-        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
-        save_epoch(
+        close_epoch(
             cfg,
             (&model, &optim),
             (epoch, global_step),
-            &history,
-            &schedule,
+            &logs,
+            &mut history,
+            &mut schedule,
+            observer,
         )?;
     }
     observer.on_train_end();

@@ -367,15 +367,18 @@ pub(super) fn resume_epochs<M: Module>(
     Ok((module, optim, state))
 }
 
-/// Writes a method loop's checkpoint after `epoch` (with `global_step` steps done), when the
-/// run has one.
-pub(super) fn save_epoch<M: Module>(
+/// Ends a method loop's epoch: logs it ([`end_epoch`]) and writes the checkpoint after it
+/// (with `global_step` steps done), when the run has one.
+pub(super) fn close_epoch<M: Module>(
     cfg: &FitConfig,
     (module, optim): (&M, &ModuleOptimizer),
     (epoch, global_step): (usize, usize),
-    history: &History,
-    schedule: &LrSchedule,
+    logs: &[(&str, f64)],
+    history: &mut History,
+    schedule: &mut LrSchedule,
+    observer: &mut dyn Observer,
 ) -> Result<()> {
+    end_epoch(epoch, logs, history, schedule, observer)?;
     let Some(ckpt) = &cfg.checkpoint else {
         return Ok(());
     };

@@ -9,7 +9,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::Device;
 
 use super::fit::{
-    FitConfig, FitOutcome, LayerLr, end_epoch, epoch_seed, finite_loss, resume_epochs, save_epoch,
+    FitConfig, FitOutcome, LayerLr, close_epoch, epoch_seed, finite_loss, resume_epochs,
 };
 use super::index_stream::IndexStream;
 use super::observer::Observer;
@@ -225,13 +225,14 @@ pub fn fit_language_model(
             }
         }
         logs.push(("seconds", started.elapsed().as_secs_f64()));
-        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
-        save_epoch(
+        close_epoch(
             cfg,
             (&model, &optim),
             (epoch, global_step),
-            &history,
-            &schedule,
+            &logs,
+            &mut history,
+            &mut schedule,
+            observer,
         )?;
     }
     observer.on_train_end();

@@ -14,8 +14,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::features::backbone_features;
 use super::fit::{
-    FitConfig, FitOutcome, LayerLr, check_augment, end_epoch, epoch_seed, finite_loss,
-    resume_epochs, save_epoch,
+    FitConfig, FitOutcome, LayerLr, check_augment, close_epoch, epoch_seed, finite_loss,
+    resume_epochs,
 };
 use super::observer::Observer;
 use crate::augment::Pipeline;
@@ -139,13 +139,14 @@ pub fn fit_pretext(
         // The share of the epoch spent drawing augmented views (issue 7 asks for it).
         logs.push(("augment_seconds", augment_seconds));
         logs.push(("seconds", started.elapsed().as_secs_f64()));
-        end_epoch(epoch, &logs, &mut history, &mut schedule, observer)?;
-        save_epoch(
+        close_epoch(
             cfg,
             (&model, &optim),
             (epoch, global_step),
-            &history,
-            &schedule,
+            &logs,
+            &mut history,
+            &mut schedule,
+            observer,
         )?;
     }
     observer.on_train_end();

@@ -55,15 +55,6 @@ impl SubwordEncoding {
         self.vocab.encode(&clean(text))
     }
 
-    /// `[CLS]`, the first `maxlen - 2` pieces and `[SEP]`, not padded.
-    pub fn ids(&self, text: &str) -> Vec<u32> {
-        let mut ids = Vec::with_capacity(self.maxlen);
-        ids.push(SUBWORD_CLS);
-        ids.extend(self.pieces(text).into_iter().take(self.maxlen - 2));
-        ids.push(SUBWORD_SEP);
-        ids
-    }
-
     /// Encodes and pads `texts` into a data set of `[maxlen]` samples with the given classes.
     ///
     /// # Errors
@@ -129,11 +120,12 @@ mod tests {
             "the movie was good"
         );
         assert_eq!(&data.sample(1)[..3], &[2.0, 3.0, 0.0]);
-        // A long text keeps its first maxlen - 2 pieces.
+        // A long text keeps its first maxlen - 2 pieces, then [SEP].
         let long = "the movie was good ".repeat(20);
-        let ids = enc.ids(&long);
-        assert_eq!(ids.len(), 12);
-        assert_eq!(*ids.last().unwrap(), SUBWORD_SEP);
+        let row = enc.dataset(&[long.as_str()], vec![0], 1).unwrap();
+        let ids: Vec<u32> = row.sample(0).iter().map(|&v| v as u32).collect();
+        assert_eq!(ids[0], SUBWORD_CLS);
+        assert_eq!(ids[11], SUBWORD_SEP);
         assert_eq!(ids[1..11], enc.pieces(&long)[..10]);
     }
 
