@@ -3,7 +3,7 @@
 
 use burn::module::Module;
 use burn::nn::{BatchNormConfig, Dropout, DropoutConfig, LayerNormConfig};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::activation::{Activation, ActivationKind};
@@ -23,6 +23,7 @@ use super::pool1d::{GlobalAvgPool1d, GlobalMaxPool1d, LastToken};
 use super::positional_encoding::{PositionKind, PositionalEncoding};
 use super::recurrent::Recurrent;
 use super::residual::Residual;
+use super::reverse_embedding::ReverseEmbedding;
 use super::simple_rnn::SimpleRnn;
 use super::transformer_encoder::{EncoderShape, TransformerEncoder};
 use crate::{Error, Result};
@@ -274,6 +275,17 @@ pub enum LayerConfig {
     LastToken {},
     /// Maximum over the real time steps: `[time, d] -> [d]`.
     GlobalMaxPool1d {},
+    /// Scores against the model's embedding table, `x E^T + b` (`[d] -> [units]`, or per step
+    /// on a sequence): a language model's output head tied to its input embedding (KerasHub's
+    /// `ReversibleEmbedding`). `units` must be the embedding's `input_dim` and the input size
+    /// its `output_dim`.
+    ReverseEmbedding {
+        /// Vocabulary size (the embedding's `input_dim`).
+        units: usize,
+        /// Applied to the scores (`softmax` for a language model's output).
+        #[serde(default)]
+        activation: ActivationKind,
+    },
 }
 
 /// A built layer.
@@ -324,6 +336,9 @@ pub enum Layer {
     GlobalMaxPool1d(GlobalMaxPool1d),
     /// See [`LayerConfig::LastToken`].
     LastToken(LastToken),
+    /// See [`LayerConfig::ReverseEmbedding`]; [`Sequential`](super::Sequential) runs it with
+    /// the model's embedding table.
+    ReverseEmbedding(ReverseEmbedding),
 }
 
 impl Layer {
@@ -337,8 +352,9 @@ impl Layer {
         }
     }
 
-    /// Applies the layer.
-    pub fn forward(&self, x: Features) -> Features {
+    /// Applies the layer; `table` is the model's embedding table, which only a
+    /// [`Layer::ReverseEmbedding`] reads (the model check makes sure it is there).
+    pub fn forward(&self, x: Features, table: Option<Tensor<2>>) -> Features {
         match self {
             Layer::Dense(l) => l.forward(x),
             Layer::Conv2d(l) => l.forward(x),
@@ -362,6 +378,10 @@ impl Layer {
             Layer::GlobalAvgPool1d(l) => l.forward(x),
             Layer::GlobalMaxPool1d(l) => l.forward(x),
             Layer::LastToken(l) => l.forward(x),
+            Layer::ReverseEmbedding(l) => l.forward(
+                x,
+                table.expect("a reverse_embedding layer is only built after an embedding layer"),
+            ),
         }
     }
 }
@@ -563,6 +583,7 @@ impl LayerConfig {
             LayerConfig::GlobalAvgPool1d {} => "global_avg_pool1d",
             LayerConfig::GlobalMaxPool1d {} => "global_max_pool1d",
             LayerConfig::LastToken {} => "last_token",
+            LayerConfig::ReverseEmbedding { .. } => "reverse_embedding",
         }
     }
 
@@ -659,6 +680,14 @@ impl LayerConfig {
             ),
             LayerConfig::LayerNorm { .. } | LayerConfig::Activation { .. } => Ok(input.to_vec()),
             LayerConfig::Residual { layers, .. } => {
+                if layers
+                    .iter()
+                    .any(|l| matches!(l, LayerConfig::ReverseEmbedding { .. }))
+                {
+                    return Err(bad(
+                        "a reverse_embedding reads the model's embedding table; it cannot sit inside a residual block".into(),
+                    ));
+                }
                 let mut shape = input.to_vec();
                 for (i, layer) in layers.iter().enumerate() {
                     shape = layer
@@ -757,6 +786,22 @@ impl LayerConfig {
                 let [_, d] = sequence_shape(input).map_err(bad)?;
                 Ok(vec![d])
             }
+            LayerConfig::ReverseEmbedding {
+                activation: ActivationKind::Prelu,
+                ..
+            } => Err(bad(
+                "activation prelu has weights of its own; use a parameter-free activation".into(),
+            )),
+            LayerConfig::ReverseEmbedding { units: 0, .. } => {
+                Err(bad("units must be at least 1".into()))
+            }
+            LayerConfig::ReverseEmbedding { units, .. } => match input {
+                [_] => Ok(vec![*units]),
+                [t, _] => Ok(vec![*t, *units]),
+                _ => Err(bad(format!(
+                    "expects a vector [d] or a sequence [time, d], got input shape {input:?}"
+                ))),
+            },
         }
     }
 
@@ -935,6 +980,9 @@ impl LayerConfig {
             LayerConfig::GlobalAvgPool1d {} => Layer::GlobalAvgPool1d(GlobalAvgPool1d),
             LayerConfig::LastToken {} => Layer::LastToken(LastToken),
             LayerConfig::GlobalMaxPool1d {} => Layer::GlobalMaxPool1d(GlobalMaxPool1d),
+            LayerConfig::ReverseEmbedding { units, activation } => {
+                Layer::ReverseEmbedding(ReverseEmbedding::new(*units, *activation, device))
+            }
         };
         Ok((layer, output))
     }
@@ -1056,7 +1104,7 @@ mod tests {
             };
             let mut want = vec![2];
             want.extend(&expected);
-            assert_eq!(layer.forward(x).dims(), want, "{src}");
+            assert_eq!(layer.forward(x, None).dims(), want, "{src}");
         }
     }
 
@@ -1134,7 +1182,7 @@ mod tests {
             };
             let mut want = vec![2];
             want.extend(&expected);
-            assert_eq!(layer.forward(x).dims(), want, "{src}");
+            assert_eq!(layer.forward(x, None).dims(), want, "{src}");
         }
     }
 

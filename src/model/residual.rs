@@ -122,7 +122,7 @@ impl Residual {
         };
         let mut y = x;
         for layer in &self.body {
-            y = layer.forward(y);
+            y = layer.forward(y, None);
         }
         self.activation.forward(y + skip)
     }

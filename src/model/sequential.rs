@@ -72,7 +72,19 @@ impl SequentialConfig {
         }
         let mut shapes = Vec::with_capacity(self.layers.len());
         let mut shape = input_shape.to_vec();
+        let mut table = None;
         for (i, layer) in self.layers.iter().enumerate() {
+            match layer {
+                LayerConfig::Embedding {
+                    input_dim,
+                    output_dim,
+                    ..
+                } if table.is_none() => table = Some((*input_dim, *output_dim)),
+                LayerConfig::ReverseEmbedding { units, .. } => {
+                    check_tie(i, *units, &shape, table)?;
+                }
+                _ => {}
+            }
             shape = layer.output_shape(i, &shape)?;
             shapes.push(shape.clone());
         }
@@ -157,6 +169,37 @@ impl SequentialConfig {
     }
 }
 
+/// Checks that a reverse embedding at `index` with `units` outputs, reading vectors of
+/// `input` shape, fits the model's first embedding `table` (`[input_dim, output_dim]`).
+fn check_tie(
+    index: usize,
+    units: usize,
+    input: &[usize],
+    table: Option<(usize, usize)>,
+) -> Result<()> {
+    let bad = |message: String| Error::Shape {
+        index,
+        layer: "reverse_embedding".into(),
+        message,
+    };
+    let Some((vocab, d)) = table else {
+        return Err(bad(
+            "reads the model's embedding table, but no embedding layer comes before it".into(),
+        ));
+    };
+    if units != vocab {
+        return Err(bad(format!(
+            "units = {units}, but the embedding has input_dim = {vocab}; set units = {vocab}"
+        )));
+    }
+    if input.last() != Some(&d) {
+        return Err(bad(format!(
+            "reads vectors of size {d} (the embedding's output_dim), got input shape {input:?}"
+        )));
+    }
+    Ok(())
+}
+
 /// Batch-norm running mean and variance, which Keras lists as non-trainable parameters.
 fn non_trainable(cfg: &LayerConfig, input: &[usize], out: &[usize]) -> usize {
     match cfg {
@@ -181,7 +224,10 @@ fn split_output_activation(layers: &[LayerConfig]) -> (Vec<LayerConfig>, Activat
     let is_output =
         |a: &ActivationKind| matches!(a, ActivationKind::Softmax | ActivationKind::Sigmoid);
     match layers.last_mut() {
-        Some(LayerConfig::Dense { activation, .. }) if is_output(activation) => {
+        Some(
+            LayerConfig::Dense { activation, .. }
+            | LayerConfig::ReverseEmbedding { activation, .. },
+        ) if is_output(activation) => {
             let out = *activation;
             *activation = ActivationKind::Linear;
             (layers, out)
@@ -248,10 +294,21 @@ impl Sequential {
                 i += 2;
                 continue;
             }
-            x = self.layers[i].forward(x);
+            let table = matches!(self.layers[i], Layer::ReverseEmbedding(_))
+                .then(|| self.embedding_table())
+                .flatten();
+            x = self.layers[i].forward(x, table);
             i += 1;
         }
         x
+    }
+
+    /// The table of the first embedding layer, which a reverse embedding reads.
+    fn embedding_table(&self) -> Option<Tensor<2>> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Embedding(e) => Some(e.inner.weight.val()),
+            _ => None,
+        })
     }
 
     /// Parameters that training updates (those not frozen), counted on a model of an
@@ -511,5 +568,83 @@ mod tests {
             assert!(gru.recurrent_kernel.grad(&grads).is_some());
             assert!(gru.recurrent_bias.grad(&grads).is_some());
         }
+    }
+
+    fn tied_lm(units: usize, head: &str) -> SequentialConfig {
+        let layer = |t: &str| -> LayerConfig { toml::from_str(t).unwrap() };
+        SequentialConfig::new()
+            .add(layer(
+                "type = \"embedding\"\ninput_dim = 10\noutput_dim = 4\nmask_zero = true",
+            ))
+            .add(layer(head))
+            .add(layer(&format!(
+                "type = \"reverse_embedding\"\nunits = {units}\nactivation = \"softmax\""
+            )))
+    }
+
+    #[test]
+    fn a_reverse_embedding_scores_with_the_embedding_table_and_trains_it() {
+        let device = Device::flex().autodiff();
+        let cfg = tied_lm(10, "type = \"layer_norm\"");
+        let model = cfg.build_token_model(&[3], &device).unwrap();
+        assert_eq!(model.output_activation(), ActivationKind::Softmax);
+        let Layer::Embedding(emb) = &model.layers[0] else {
+            panic!("expected the embedding")
+        };
+        // Only the bias is the head's own: 10 scores, no second table.
+        assert_eq!(model.layers[2].num_params(), 10);
+        let ids = Tensor::<2>::from_floats([[1., 2., 0.]], &device);
+        let (logits, _) = model
+            .forward_prefix(model.reshape_input(ids.clone()), 3)
+            .into_sequence();
+        assert_eq!(logits.dims(), [1, 3, 10]);
+        // The scores are the normalised vectors against the table.
+        let hidden = model
+            .forward_prefix(model.reshape_input(ids), 2)
+            .into_sequence()
+            .0
+            .reshape([3, 4]);
+        let expected = hidden.matmul(emb.inner.weight.val().transpose());
+        let (a, b): (Vec<f32>, Vec<f32>) = (
+            logits
+                .clone()
+                .reshape([3, 10])
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap(),
+            expected.into_data().try_to_vec::<f32>().unwrap(),
+        );
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+        // Every row of the table gets a gradient, also those of ids the input never reads.
+        let grads = logits.sum().backward();
+        let g: Vec<f32> = emb
+            .inner
+            .weight
+            .grad(&grads)
+            .expect("the table trains")
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert!(g[9 * 4..].iter().any(|v| v.abs() > 0.0));
+    }
+
+    #[test]
+    fn a_reverse_embedding_must_match_the_table() {
+        let shape_err = |cfg: SequentialConfig| {
+            cfg.build_token_model(&[3], &Device::flex())
+                .unwrap_err()
+                .to_string()
+        };
+        let err = shape_err(tied_lm(12, "type = \"layer_norm\""));
+        assert!(
+            err.contains("input_dim = 10") && err.contains("units = 10"),
+            "{err}"
+        );
+        let err = shape_err(tied_lm(10, "type = \"dense\"\nunits = 6"));
+        assert!(err.contains("output_dim"), "{err}");
+        let no_table = SequentialConfig::new()
+            .add(toml::from_str("type = \"reverse_embedding\"\nunits = 10").unwrap());
+        let err = no_table.check_layers(&[3, 4]).unwrap_err().to_string();
+        assert!(err.contains("no embedding layer"), "{err}");
     }
 }

@@ -62,14 +62,14 @@ impl fmt::Display for Summary {
         writeln!(f, "{rule}")?;
         writeln!(
             f,
-            "{:<30}{:<26}{:>12}",
+            "{:<29} {:<25} {:>12}",
             "Layer (type)", "Output Shape", "Param #"
         )?;
         writeln!(f, "{}", "=".repeat(68))?;
         for l in &self.layers {
             writeln!(
                 f,
-                "{:<30}{:<26}{:>12}",
+                "{:<29} {:<25} {:>12}",
                 format!("{} ({})", l.name, l.kind),
                 shape_str(&l.output_shape),
                 l.trainable + l.non_trainable
