@@ -57,7 +57,8 @@ pub struct Common {
     /// Folder holding the datasets (mnist/, fashion-mnist/, usps/, sklearn-diabetes/).
     #[arg(long, env = "MANABI_DATA")]
     data_dir: Option<PathBuf>,
-    /// Compute device: cpu (the Flex backend) or a GPU backend compiled in with a feature.
+    /// Compute device: cpu (the Flex backend), or vulkan[:N] / wgpu[:N] / cuda:N when built with
+    /// that feature.
     #[arg(long, default_value = "cpu")]
     device: String,
 }
@@ -68,30 +69,54 @@ impl Common {
     }
 }
 
+/// `cpu`, or a GPU backend compiled in: `vulkan`, `vulkan:N`, `wgpu`, `wgpu:N` (the N-th
+/// discrete GPU; without N the backend's default adapter), `cuda:N`.
 fn parse_device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" | "flex" => Ok(Device::flex()),
-        #[cfg(feature = "vulkan")]
-        n if n.starts_with("vulkan") => Ok(Device::vulkan(burn::tensor::DeviceKind::DefaultDevice)),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        #[cfg(feature = "cuda")]
-        n if n.starts_with("cuda") => {
-            let index = n.strip_prefix("cuda:").unwrap_or("0").parse::<usize>()?;
-            Ok(Device::cuda(index))
+    let (backend, index) = match name.split_once(':') {
+        Some((b, i)) => {
+            let index = i.parse::<usize>().map_err(|_| {
+                anyhow::anyhow!(
+                    "device '{name}': the part after ':' must be a GPU index, e.g. {b}:0"
+                )
+            })?;
+            (b, Some(index))
         }
-        other => bail!(
-            "unknown device '{other}': this build supports cpu{}{}{}",
+        None => (name, None),
+    };
+    #[cfg(any(feature = "vulkan", feature = "wgpu"))]
+    let kind = match index {
+        Some(i) => burn::tensor::DeviceKind::DiscreteGpu(i),
+        None => burn::tensor::DeviceKind::DefaultDevice,
+    };
+    match (backend, index) {
+        ("cpu" | "flex", None) => Ok(Device::flex()),
+        #[cfg(feature = "vulkan")]
+        ("vulkan", _) => Ok(Device::vulkan(kind)),
+        #[cfg(feature = "wgpu")]
+        ("wgpu", _) => Ok(Device::wgpu(kind)),
+        #[cfg(feature = "cuda")]
+        ("cuda", _) => Ok(Device::cuda(index.unwrap_or(0))),
+        _ => bail!(
+            "unknown device '{name}': this build supports cpu{}{}{}{}",
             if cfg!(feature = "vulkan") {
-                ", vulkan"
+                ", vulkan[:N]"
             } else {
                 ""
             },
-            if cfg!(feature = "wgpu") { ", wgpu" } else { "" },
+            if cfg!(feature = "wgpu") {
+                ", wgpu[:N]"
+            } else {
+                ""
+            },
             if cfg!(feature = "cuda") {
                 ", cuda:N"
             } else {
                 ""
+            },
+            if cfg!(any(feature = "vulkan", feature = "wgpu", feature = "cuda")) {
+                ""
+            } else {
+                " (GPU devices need a build with --features vulkan or wgpu)"
             }
         ),
     }
@@ -139,4 +164,25 @@ pub fn install_panic_hook() {
             "error: internal error{at}: {msg}\nThis is a bug in manabi; please report it with the command you ran."
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_parse_or_say_what_this_build_offers() {
+        assert!(parse_device("cpu").is_ok());
+        let err = parse_device("tpu").unwrap_err().to_string();
+        assert!(
+            err.contains("unknown device 'tpu'") && err.contains("cpu"),
+            "{err}"
+        );
+        let err = parse_device("vulkan:x").unwrap_err().to_string();
+        assert!(err.contains("GPU index"), "{err}");
+        if !cfg!(feature = "vulkan") {
+            let err = parse_device("vulkan:0").unwrap_err().to_string();
+            assert!(err.contains("--features vulkan"), "{err}");
+        }
+    }
 }

@@ -25,7 +25,7 @@ pub use dataset::{Dataset, Targets};
 pub use dates::{CharVocab, Date, DatesConfig, DatesData, FORMATS, format_date, generate_dates};
 pub use gzip::read_maybe_gzip;
 pub use idx::{read_idx_images, read_idx_labels};
-pub use pca::pca_2d;
+pub use pca::{pca_2d, pca_project};
 pub use preprocess::{PreprocessConfig, Preprocessor};
 pub use split::{stratified_subset, validation_split};
 pub use text::{

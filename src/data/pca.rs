@@ -85,20 +85,25 @@ pub(crate) fn project(features: &[f32], mean: &[f32], projection: &[f32], out: u
     result
 }
 
-/// The first two principal components of `n` row-major samples of `d` values (`n >= 2`), for
-/// plotting an embedding.
-pub fn pca_2d(features: &[f32], d: usize) -> Vec<[f32; 2]> {
+/// The first `k` principal components of `n` row-major samples of `d` values (`n >= 2`):
+/// row-major `[n, k]` (components past `d` are zero).
+pub fn pca_project(features: &[f32], d: usize, k: usize) -> Vec<f32> {
     let (mean, cov) = mean_and_covariance(features, d);
     let (_, vectors) = sorted_eigen(cov);
-    let k = d.min(2);
-    let mut projection = vec![0.0f32; 2 * d];
-    for c in 0..k {
+    let mut projection = vec![0.0f32; k * d];
+    for c in 0..k.min(d) {
         for j in 0..d {
             projection[c * d + j] = vectors[(j, c)] as f32;
         }
     }
     let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-    project(features, &mean, &projection, 2)
+    project(features, &mean, &projection, k)
+}
+
+/// The first two principal components of `n` row-major samples of `d` values (`n >= 2`), for
+/// plotting an embedding.
+pub fn pca_2d(features: &[f32], d: usize) -> Vec<[f32; 2]> {
+    pca_project(features, d, 2)
         .chunks_exact(2)
         .map(|p| [p[0], p[1]])
         .collect()

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::transfer::nearest_neighbours;
+use crate::transfer::NeighbourSearch;
 use crate::{Error, Result};
 
 fn seven() -> usize {
@@ -28,6 +28,9 @@ pub enum GraphConfig {
         /// Neighbours per node.
         #[serde(default = "seven")]
         k: usize,
+        /// How the neighbours are found (exact by default; `{ kind = "hnsw" }` for large sets).
+        #[serde(default, skip_serializing_if = "is_exact")]
+        search: NeighbourSearch,
     },
     /// Gaussian weights `exp(-gamma |x_i - x_j|^2)`, between all pairs, or only between each
     /// node and its `neighbours` nearest (made symmetric) for large graphs.
@@ -39,12 +42,22 @@ pub enum GraphConfig {
         /// [`MAX_DENSE_NODES`] nodes).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         neighbours: Option<usize>,
+        /// How the `neighbours` nearest are found (exact by default).
+        #[serde(default, skip_serializing_if = "is_exact")]
+        search: NeighbourSearch,
     },
+}
+
+fn is_exact(search: &NeighbourSearch) -> bool {
+    *search == NeighbourSearch::Exact
 }
 
 impl Default for GraphConfig {
     fn default() -> Self {
-        Self::Knn { k: 7 }
+        Self::Knn {
+            k: 7,
+            search: NeighbourSearch::Exact,
+        }
     }
 }
 
@@ -52,7 +65,7 @@ impl GraphConfig {
     /// Checks the settings; `key` names the recipe table.
     pub fn validate(&self, key: &str) -> Result<()> {
         match *self {
-            Self::Knn { k: 0 }
+            Self::Knn { k: 0, .. }
             | Self::Rbf {
                 neighbours: Some(0),
                 ..
@@ -61,16 +74,22 @@ impl GraphConfig {
                 format!("{key}.gamma"),
                 format!("must be > 0, got {gamma}"),
             )),
-            _ => Ok(()),
+            Self::Knn { search, .. } | Self::Rbf { search, .. } => {
+                search.validate(&format!("{key}.search"))
+            }
         }
     }
 
     /// The graph over the rows of `points` (`d` features each).
     pub fn build(&self, points: &[f32], d: usize) -> Result<Graph> {
         let n = points.len() / d.max(1);
-        let (k, weight): (usize, Box<dyn Fn(f32) -> f64 + Sync>) = match *self {
-            Self::Knn { k } => (k, Box::new(|_| 1.0)),
-            Self::Rbf { gamma, neighbours } => {
+        let (k, search, weight): (usize, _, Box<dyn Fn(f32) -> f64 + Sync>) = match *self {
+            Self::Knn { k, search } => (k, search, Box::new(|_| 1.0)),
+            Self::Rbf {
+                gamma,
+                neighbours,
+                search,
+            } => {
                 let k = match neighbours {
                     Some(k) => k,
                     None if n > MAX_DENSE_NODES => {
@@ -83,10 +102,14 @@ impl GraphConfig {
                     }
                     None => n,
                 };
-                (k, Box::new(move |d2: f32| (-gamma * d2 as f64).exp()))
+                (
+                    k,
+                    search,
+                    Box::new(move |d2: f32| (-gamma * d2 as f64).exp()),
+                )
             }
         };
-        let near = nearest_neighbours(points, d, k);
+        let near = search.neighbours(points, d, k);
         let edges = near.iter().enumerate().flat_map(|(i, row)| {
             row.iter()
                 .map(move |&(j, d2)| (i, j, d2))
@@ -185,7 +208,12 @@ mod tests {
     fn knn_graphs_are_symmetric_without_self_loops() {
         // Points on a line at 0, 1, 3, 10: each one's nearest neighbour.
         let points = [0.0, 1.0, 3.0, 10.0];
-        let g = GraphConfig::Knn { k: 1 }.build(&points, 1).unwrap();
+        let g = GraphConfig::Knn {
+            k: 1,
+            search: NeighbourSearch::Exact,
+        }
+        .build(&points, 1)
+        .unwrap();
         let rows: Vec<Vec<usize>> = (0..4).map(|i| g.row(i).map(|e| e.0).collect()).collect();
         // 0-1 (mutual), 2-1 (2's nearest), 3-2 (3's nearest).
         assert_eq!(rows, vec![vec![1], vec![0, 2], vec![1, 3], vec![2]]);
@@ -199,6 +227,7 @@ mod tests {
         let g = GraphConfig::Rbf {
             gamma: 0.5,
             neighbours: None,
+            search: NeighbourSearch::Exact,
         }
         .build(&points, 1)
         .unwrap();
@@ -207,11 +236,49 @@ mod tests {
         let far = GraphConfig::Rbf {
             gamma: 1e6,
             neighbours: None,
+            search: NeighbourSearch::Exact,
         }
         .build(&[0.0, 100.0], 1)
         .unwrap();
         let err = far.check_connected("graph").unwrap_err().to_string();
         assert!(err.contains("2 of 2 nodes"), "{err}");
-        assert!(GraphConfig::Knn { k: 0 }.validate("graph").is_err());
+        assert!(
+            GraphConfig::Knn {
+                k: 0,
+                search: NeighbourSearch::Exact
+            }
+            .validate("graph")
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn an_hnsw_search_builds_nearly_the_exact_graph() {
+        let cfg: GraphConfig =
+            toml::from_str("kind = \"knn\"\nk = 5\nsearch = { kind = \"hnsw\", ef_search = 64 }")
+                .unwrap();
+        cfg.validate("transfer.graph").unwrap();
+        // 2,000 points in 4-D from a seeded generator (distinct distances, no ties).
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let points: Vec<f32> = (0..8000).map(|_| rng.random::<f32>()).collect();
+        let approx = cfg.build(&points, 4).unwrap();
+        let exact = GraphConfig::Knn {
+            k: 5,
+            search: NeighbourSearch::Exact,
+        }
+        .build(&points, 4)
+        .unwrap();
+        let edges = |g: &Graph| -> std::collections::HashSet<(usize, usize)> {
+            (0..g.len())
+                .flat_map(|i| g.row(i).map(move |(j, _)| (i, j)))
+                .collect()
+        };
+        let (a, e) = (edges(&approx), edges(&exact));
+        let shared = a.intersection(&e).count() as f64 / e.len() as f64;
+        assert!(shared > 0.95, "only {shared} of the exact edges");
+        let bad: std::result::Result<GraphConfig, _> =
+            toml::from_str("kind = \"knn\"\nsearch = { kind = \"hnsw\", m = 1 }");
+        assert!(bad.unwrap().validate("transfer.graph").is_err());
     }
 }

@@ -56,6 +56,18 @@ pub fn knn_predict(
 /// Euclidean distance, nearest first); all other rows when `k` is at least their number. The
 /// same blocked matrix products as [`knn_predict`], so 60,000 points take seconds.
 pub fn nearest_neighbours(points: &[f32], d: usize, k: usize) -> Vec<Vec<(usize, f32)>> {
+    let all: Vec<usize> = (0..points.len() / d.max(1)).collect();
+    nearest_neighbours_of(points, d, &all, k)
+}
+
+/// [`nearest_neighbours`] for the rows named in `queries` only (in their order): the exact
+/// answer that an approximate search over many points is checked against.
+pub fn nearest_neighbours_of(
+    points: &[f32],
+    d: usize,
+    queries: &[usize],
+    k: usize,
+) -> Vec<Vec<(usize, f32)>> {
     let n = points.len() / d.max(1);
     let k = k.min(n.saturating_sub(1));
     let norms: Vec<f32> = points
@@ -63,17 +75,21 @@ pub fn nearest_neighbours(points: &[f32], d: usize, k: usize) -> Vec<Vec<(usize,
         .map(|r| r.iter().map(|v| v * v).sum())
         .collect();
     let all = MatRef::new(points, n, d).t();
-    points
-        .par_chunks(QUERY_CHUNK * d)
-        .enumerate()
-        .flat_map_iter(|(b, block)| {
-            let m = block.len() / d;
+    queries
+        .par_chunks(QUERY_CHUNK)
+        .flat_map_iter(|ids| {
+            let m = ids.len();
+            let block: Vec<f32> = ids
+                .iter()
+                .flat_map(|&q| &points[q * d..(q + 1) * d])
+                .copied()
+                .collect();
             let mut dots = vec![0.0f32; m * n];
-            matmul(&mut dots, MatRef::new(block, m, d), all, false);
+            matmul(&mut dots, MatRef::new(&block, m, d), all, false);
             let norms = &norms;
-            (0..m)
-                .map(move |i| {
-                    let me = b * QUERY_CHUNK + i;
+            ids.iter()
+                .enumerate()
+                .map(|(i, &me)| {
                     let row = &dots[i * n..(i + 1) * n];
                     let mut dist: Vec<(usize, f32)> = row
                         .iter()
