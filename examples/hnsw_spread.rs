@@ -23,6 +23,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use manabi::data::{DatasetName, Targets, load_builtin, pca_project, per_class_indices};
 use manabi::semi::{Graph, Propagation};
+use manabi::train::metrics::ConfusionMatrix;
 use manabi::transfer::{NeighbourSearch, nearest_neighbours, recall_at_k};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -121,6 +122,11 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The share of `pred` equal to `truth` (10 classes).
+fn accuracy(pred: &[u32], truth: &[u32]) -> f64 {
+    ConfusionMatrix::from_predictions(truth, pred, 10).accuracy()
+}
+
 /// The number of connected components of `graph`.
 fn components(graph: &Graph) -> usize {
     let mut seen = vec![false; graph.len()];
@@ -143,10 +149,6 @@ fn components(graph: &Graph) -> usize {
         }
     }
     count
-}
-
-fn accuracy(pred: &[u32], truth: &[u32]) -> f64 {
-    pred.iter().zip(truth).filter(|(a, b)| a == b).count() as f64 / truth.len().max(1) as f64
 }
 
 fn main() -> Result<()> {
