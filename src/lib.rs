@@ -20,6 +20,8 @@ pub mod model;
 pub mod optim;
 pub mod plot;
 pub mod recipe;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod run;
 pub mod semi;
 pub mod seq2seq;

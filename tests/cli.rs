@@ -285,6 +285,96 @@ fn semi_supervised_recipes_train_and_refuse_missing_unlabelled_data() {
     );
 }
 
+/// An uncompressed IDX file of `count` images of `side x side` with pixels 0..=16.
+fn idx_images(path: &Path, count: u32, side: u32) {
+    let mut bytes = vec![0, 0, 8, 3];
+    for d in [count, side, side] {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.extend((0..count * side * side).map(|i| (i * 7 % 17) as u8));
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn streamed_unlabelled_images_train_and_bad_streams_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    idx_images(&dir.path().join("u-idx3-ubyte"), 300, 8);
+    let recipe = dir.path().join("semi.toml");
+    let with = |algorithm: &str, file: &str| {
+        let text = semi_recipe(algorithm, &format!("unlabelled_idx = \"{file}\""));
+        fs::write(&recipe, text).unwrap();
+    };
+    with("kind = \"fixmatch\"\nthreshold = 0.5", "u-idx3-ubyte");
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/stream"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let history = fs::read_to_string(dir.path().join("runs/stream/history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+
+    // The same from a folder of PNG files.
+    let folder = dir.path().join("unlabelled");
+    fs::create_dir_all(folder.join("part")).unwrap();
+    for i in 0..40u32 {
+        let img = image::GrayImage::from_fn(8, 8, |x, y| image::Luma([((x + y + i) % 17) as u8]));
+        img.save(folder.join("part").join(format!("{i}.png")))
+            .unwrap();
+    }
+    let text = semi_recipe(
+        "kind = \"fixmatch\"\nthreshold = 0.5",
+        "unlabelled_folder = \"unlabelled\"",
+    );
+    fs::write(&recipe, text).unwrap();
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/folder"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("runs/folder/metrics.json").is_file());
+
+    // Images of another size than the labelled ones.
+    idx_images(&dir.path().join("big-idx3-ubyte"), 10, 28);
+    with("kind = \"fixmatch\"", "big-idx3-ubyte");
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/big"]);
+    assert_clean_error(&o, &["data.unlabelled", "[1, 28, 28]"]);
+    // A gzipped file cannot be read at random.
+    let gz = dir.path().join("u.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&fs::read(dir.path().join("u-idx3-ubyte")).unwrap())
+        .unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    with("kind = \"fixmatch\"", "u.gz");
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/gz"]);
+    assert_clean_error(&o, &["u.gz", "gunzip"]);
+    // Offline self-training needs the set in memory.
+    with("kind = \"self_training\"", "u-idx3-ubyte");
+    let text = fs::read_to_string(&recipe).unwrap();
+    let one_view = &text[..text.rfind("[[augment.views]]").unwrap()];
+    fs::write(&recipe, one_view).unwrap();
+    let o = manabi(dir.path(), &["train", "semi.toml", "--out", "runs/self"]);
+    assert_clean_error(&o, &["data.unlabelled_idx", "in memory"]);
+    // Plain training does not read unlabelled data.
+    let o = manabi(
+        dir.path(),
+        &[
+            "train",
+            "--out",
+            "runs/plain",
+            "--set",
+            "data.unlabelled_idx=\"u-idx3-ubyte\"",
+        ],
+    );
+    assert_clean_error(&o, &["data.unlabelled_idx", "semi"]);
+    for run in ["big", "gz", "self", "plain"] {
+        assert!(!dir.path().join("runs").join(run).exists(), "{run}");
+    }
+}
+
+#[test]
+fn several_devices_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = manabi(dir.path(), &["train", "--devices", "cpu,cpu"]);
+    assert_clean_error(&o, &["data-parallel", "collective", "--device"]);
+    let o = manabi(dir.path(), &["train", "--devices", "cpu"]);
+    assert_clean_error(&o, &["--device cpu"]);
+    assert!(!dir.path().join("runs").exists());
+}
+
 #[test]
 fn summary_prints_the_seed_cnn_like_keras() {
     let o = manabi(&repo(), &["summary", "recipes/fashion_mnist_cnn.toml"]);

@@ -8,6 +8,8 @@ mod export;
 mod generate;
 mod predict;
 mod progress;
+#[cfg(feature = "remote")]
+mod serve;
 mod shift;
 mod summary;
 mod train;
@@ -49,6 +51,9 @@ enum Command {
     Shift(shift::ShiftArgs),
     /// Continue a prompt with a next-piece (GPT-style) language-model run.
     Generate(generate::GenerateArgs),
+    /// Host this machine's device for `--device remote://HOST:PORT` clients.
+    #[cfg(feature = "remote")]
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by commands that read data or compute.
@@ -57,8 +62,8 @@ pub struct Common {
     /// Folder holding the datasets (mnist/, fashion-mnist/, usps/, sklearn-diabetes/).
     #[arg(long, env = "MANABI_DATA")]
     data_dir: Option<PathBuf>,
-    /// Compute device: cpu (the Flex backend), or vulkan[:N] / wgpu[:N] / cuda:N when built with
-    /// that feature.
+    /// Compute device: cpu (the Flex backend), remote://HOST:PORT (a `manabi serve` elsewhere),
+    /// or vulkan[:N] / wgpu[:N] / cuda:N when built with that feature.
     #[arg(long, default_value = "cpu")]
     device: String,
 }
@@ -69,9 +74,20 @@ impl Common {
     }
 }
 
-/// `cpu`, or a GPU backend compiled in: `vulkan`, `vulkan:N`, `wgpu`, `wgpu:N` (the N-th
+/// The server a run trains through, once `--device remote://...` connected: a panic after that
+/// is most likely the connection failing, and the panic hook says so.
+static REMOTE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// `remote://HOST:PORT`, `cpu`, or a GPU backend compiled in: `vulkan`, `vulkan:N`, `wgpu`, `wgpu:N` (the N-th
 /// discrete GPU; without N the backend's default adapter), `cuda:N`.
 fn parse_device(name: &str) -> Result<Device> {
+    #[cfg(feature = "remote")]
+    if let Some(address) = manabi::remote::remote_address(name) {
+        let token = std::env::var("MANABI_REMOTE_TOKEN").ok();
+        let device = manabi::remote::connect(address, token.as_deref())?;
+        let _ = REMOTE.set(address.to_string());
+        return Ok(device);
+    }
     let (backend, index) = match name.split_once(':') {
         Some((b, i)) => {
             let index = i.parse::<usize>().map_err(|_| {
@@ -97,7 +113,12 @@ fn parse_device(name: &str) -> Result<Device> {
         #[cfg(feature = "cuda")]
         ("cuda", _) => Ok(Device::cuda(index.unwrap_or(0))),
         _ => bail!(
-            "unknown device '{name}': this build supports cpu{}{}{}{}",
+            "unknown device '{name}': this build supports cpu{}{}{}{}{}",
+            if cfg!(feature = "remote") {
+                ", remote://HOST:PORT"
+            } else {
+                ""
+            },
             if cfg!(feature = "vulkan") {
                 ", vulkan[:N]"
             } else {
@@ -144,6 +165,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::AugmentPreview(a)) => augment_preview::run(a),
         Some(Command::Shift(a)) => shift::run(a),
         Some(Command::Generate(a)) => generate::run(a),
+        #[cfg(feature = "remote")]
+        Some(Command::Serve(a)) => serve::run(a),
     }
 }
 
@@ -160,6 +183,12 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
+        if let Some(server) = REMOTE.get() {
+            eprintln!(
+                "error: the computation on the manabi server at {server} failed ({msg}{at}); most likely the server stopped or the connection dropped.\nA run folder keeps its last checkpoint: start the server again and add --resume to the same command (or resume with --device cpu)."
+            );
+            return;
+        }
         eprintln!(
             "error: internal error{at}: {msg}\nThis is a bug in manabi; please report it with the command you ran."
         );

@@ -24,6 +24,10 @@ pub struct TrainArgs {
     /// Continue the run in the run folder from its last checkpoint.
     #[arg(long)]
     resume: bool,
+    /// Data-parallel training over several devices, e.g. vulkan:0,vulkan:1 (not built yet:
+    /// refused with the reason).
+    #[arg(long, value_delimiter = ',', value_name = "DEVICE,DEVICE,..")]
+    devices: Vec<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -35,6 +39,7 @@ impl Default for TrainArgs {
             out: None,
             set: Vec::new(),
             resume: false,
+            devices: Vec::new(),
             common: Common {
                 data_dir: std::env::var_os("MANABI_DATA").map(PathBuf::from),
                 device: "cpu".into(),
@@ -44,6 +49,7 @@ impl Default for TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
+    check_devices(&args.devices)?;
     let recipe = match &args.recipe {
         Some(p) => AnyRecipe::load(p)?,
         None => AnyRecipe::Supervised(Box::new(Recipe::default_recipe())),
@@ -69,6 +75,27 @@ pub fn run(args: TrainArgs) -> Result<()> {
     match recipe {
         AnyRecipe::Supervised(r) => train_supervised(&r, &opts, &device),
         AnyRecipe::Seq2Seq(r) => train_seq2seq(&r, &opts, &device),
+    }
+}
+
+/// `--devices`: one device is `--device`; several would be data-parallel training, which
+/// manabi does not offer yet.
+fn check_devices(devices: &[String]) -> Result<()> {
+    match devices {
+        [] => Ok(()),
+        [one] => anyhow::bail!("--devices {one}: for one device use --device {one}"),
+        many => {
+            let cpu = many.iter().any(|d| d == "cpu" || d == "flex");
+            anyhow::bail!(
+                "--devices {}: data-parallel training is not built yet. {}Train on one device with --device (docs/scaling.md says what is planned).",
+                many.join(","),
+                if cpu {
+                    "Burn 0.22's CPU backend has no collective operations (its all-reduce is unimplemented), so CPU devices cannot share gradients. "
+                } else {
+                    "manabi has no multi-GPU step yet: it needs Burn's collective operations on the GPU backends and a machine with several GPUs to test on. "
+                }
+            )
+        }
     }
 }
 

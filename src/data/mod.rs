@@ -10,9 +10,11 @@ mod dates;
 mod gzip;
 mod idx;
 mod pca;
+mod prefetch;
 mod preprocess;
 mod resize;
 mod split;
+mod stream;
 mod text;
 
 pub use batches::{sequential_batches, shuffled_batches};
@@ -26,8 +28,10 @@ pub use dates::{CharVocab, Date, DatesConfig, DatesData, FORMATS, format_date, g
 pub use gzip::read_maybe_gzip;
 pub use idx::{read_idx_images, read_idx_labels};
 pub use pca::{pca_2d, pca_project};
+pub use prefetch::{Prefetch, stream_indices};
 pub use preprocess::{PreprocessConfig, Preprocessor};
 pub use split::{stratified_subset, validation_split};
+pub use stream::ImageStream;
 pub use text::{
     IMDB_SHUFFLE_SEED, ImdbPart, ImdbTexts, KERAS_FILTERS, LabelledTexts, OOV_ID, PAD_ID, Review,
     SPECIAL_TOKENS, START_ID, SUBWORD_CLS, SUBWORD_FIRST_PIECE, SUBWORD_MASK, SUBWORD_PAD,

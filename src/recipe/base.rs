@@ -103,6 +103,16 @@ impl Recipe {
         if let Some(t) = &self.transfer {
             t.validate(self.model.layers.len())?;
         }
+        if let Some(key) = self.data.stream_key()
+            && self.method.as_ref().and_then(|m| m.semi()).is_none()
+        {
+            return Err(Error::invalid(
+                key,
+                format!(
+                    "streamed unlabelled images feed the semi-supervised loop: set [method] kind = \"semi\" with an online algorithm, or remove {key}"
+                ),
+            ));
+        }
         if let Some(m) = &self.method {
             m.validate(self.model.layers.len())?;
             if m.contrasts_pairs() && self.training.batch_size < 2 {

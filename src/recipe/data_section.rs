@@ -78,6 +78,15 @@ pub struct DataSection {
     /// `"imdb_unsup"` (IMDB's unlabelled archive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlabelled: Option<UnlabelledSource>,
+    /// Or an uncompressed IDX image file of unlabelled images, read from disk a batch at a
+    /// time (bounded memory, any size; relative paths are looked up in the data folder too).
+    /// Online semi-supervised methods only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlabelled_idx: Option<PathBuf>,
+    /// Or a folder of unlabelled image files (PNG, JPEG, BMP, searched recursively, all of one
+    /// size), decoded a batch at a time. Online semi-supervised methods only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlabelled_folder: Option<PathBuf>,
     /// Use only the first N test samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_limit: Option<usize>,
@@ -160,6 +169,18 @@ impl DataSection {
                 "\"imdb_unsup\" is IMDB's unlabelled archive: it needs dataset = \"imdb\" with a [data.text] section",
             ));
         }
+        let given = [
+            self.unlabelled.is_some(),
+            self.unlabelled_idx.is_some(),
+            self.unlabelled_folder.is_some(),
+            self.target.is_some(),
+        ];
+        if given.iter().filter(|&&g| g).count() > 1 {
+            return Err(Error::invalid(
+                "data.unlabelled",
+                "give the unlabelled data once: data.unlabelled, data.unlabelled_idx, data.unlabelled_folder or [data.target]",
+            ));
+        }
         if let Some(target) = &self.target {
             target.validate()?;
             if self.unlabelled.is_some() {
@@ -194,6 +215,15 @@ impl DataSection {
             ));
         }
         Ok(())
+    }
+
+    /// The recipe key of the streamed unlabelled images, when it names some.
+    pub fn stream_key(&self) -> Option<&'static str> {
+        match (&self.unlabelled_idx, &self.unlabelled_folder) {
+            (Some(_), _) => Some("data.unlabelled_idx"),
+            (_, Some(_)) => Some("data.unlabelled_folder"),
+            _ => None,
+        }
     }
 
     /// Short name for messages and plots.

@@ -5,7 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::transfer::NeighbourSearch;
 use crate::{Error, Result};
+
+fn is_exact(s: &NeighbourSearch) -> bool {
+    *s == NeighbourSearch::Exact
+}
 
 fn one() -> usize {
     1
@@ -37,6 +42,10 @@ pub struct EmbeddingEvalSection {
     /// Neighbours voting in the kNN accuracy (training embeddings as the reference).
     #[serde(default = "one")]
     pub neighbours: usize,
+    /// How the kNN accuracy finds them: `{ kind = "exact" }` (default) or `{ kind = "hnsw" }`
+    /// (approximate; its recall against exact search on 500 test points is reported).
+    #[serde(default, skip_serializing_if = "is_exact")]
+    pub search: NeighbourSearch,
     /// Few-shot episodes on the unseen classes (0: none).
     #[serde(default)]
     pub episodes: usize,
@@ -100,6 +109,7 @@ impl EmbeddingEvalSection {
                 ),
             ));
         }
+        self.search.validate("embedding_eval.search")?;
         if self.neighbours == 0 {
             return Err(Error::invalid(
                 "embedding_eval.neighbours",

@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::TuningConfig;
 use crate::semi::GraphConfig;
+use crate::transfer::NeighbourSearch;
 
 use crate::{Error, Result};
+
+fn is_exact(s: &NeighbourSearch) -> bool {
+    *s == NeighbourSearch::Exact
+}
 
 fn one() -> f64 {
     1.0
@@ -101,6 +106,10 @@ pub struct TransferSection {
     /// Neighbours that vote with `head = "nearest_neighbour"`.
     #[serde(default = "one_usize")]
     pub neighbours: usize,
+    /// How `head = "nearest_neighbour"` finds them: `{ kind = "exact" }` (default) or
+    /// `{ kind = "hnsw" }` (approximate, for millions of reference points).
+    #[serde(default, skip_serializing_if = "is_exact")]
+    pub search: NeighbourSearch,
     /// The similarity graph of the graph heads: `{ kind = "knn", k = 7 }` (default) or
     /// `{ kind = "rbf", gamma = 20.0 }` (all pairs; `neighbours = 10` keeps the nearest only).
     #[serde(default)]
@@ -201,6 +210,7 @@ impl TransferSection {
             return Err(Error::invalid("transfer.neighbours", "must be at least 1"));
         }
         self.graph.validate("transfer.graph")?;
+        self.search.validate("transfer.search")?;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::invalid(
                 "transfer.alpha",

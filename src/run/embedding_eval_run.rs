@@ -16,7 +16,7 @@ use crate::plot::{plot_embedding_2d, plot_roc};
 use crate::recipe::{EmbeddingEvalSection, MethodSection, Recipe};
 use crate::train::backbone_features;
 use crate::train::metrics::ConfusionMatrix;
-use crate::transfer::knn_predict;
+use crate::transfer::{NeighbourSearch, knn_predict, query_recall, vote_neighbours};
 use crate::{Error, Result};
 
 /// Points drawn per class in the embedding plot (more would hide each other).
@@ -112,7 +112,16 @@ pub(crate) fn evaluate_embedding(
     let (test_x, _) = backbone_features(model, layers, &data.test, device);
     let (train_y, test_y) = (labels_of(&data.train)?, labels_of(&data.test)?);
     let mut out = vec![("embedding_dims".to_string(), d as f64)];
-    let pred = knn_predict(&train_x, train_y, &test_x, d, section.neighbours);
+    let pred = match section.search {
+        NeighbourSearch::Exact => knn_predict(&train_x, train_y, &test_x, d, section.neighbours),
+        hnsw => {
+            let k = section.neighbours;
+            let found = hnsw.query(&train_x, &test_x, d, k);
+            let recall = query_recall(&found, &train_x, &test_x, d, 500, 0);
+            out.push(("seen_knn_search_recall".into(), recall));
+            vote_neighbours(&found, train_y)
+        }
+    };
     let classes = data.test.num_classes().unwrap_or(0);
     let knn = ConfusionMatrix::from_predictions(test_y, &pred, classes).accuracy();
     out.push(("seen_knn_accuracy".into(), knn));
@@ -263,7 +272,10 @@ shots = [1, 5]
     fn metric_learning_trains_the_embedding_and_measures_seen_and_unseen_classes() {
         let dir = tempfile::tempdir().unwrap();
         let method = "[method]\nkind = \"metric\"\nloss = \"triplet\"\nminer = \"batch_hard\"\nmargin = 0.2\nper_class = 8";
-        let (m, history) = run(&recipe(EMBED, method, ""), dir.path());
+        // The kNN accuracy through an HNSW index, with its recall against exact search.
+        let hnsw = "search = { kind = \"hnsw\" }";
+        let (m, history) = run(&recipe(EMBED, method, hnsw), dir.path());
+        assert!(get(&m, "seen_knn_search_recall") > 0.9, "{m:?}");
         let loss = history.series("loss").unwrap();
         assert!(loss[3] < loss[0], "the triplet loss fell: {loss:?}");
         assert!(

@@ -8,11 +8,11 @@ use crate::data::{
     imdb_word_index, keep_classes, load_builtin, load_csv, load_imdb, load_imdb_unsup,
     load_text_splits, per_class_indices, validation_split,
 };
-use crate::data::{Review, SubwordEncoding, SubwordVocab, read_imdb_texts};
+use crate::data::{ImageStream, Review, SubwordEncoding, SubwordVocab, read_imdb_texts};
 use crate::recipe::{
     CsvFiles, DataSection, TargetSection, TextSection, TokenizerKind, UnlabelledSource,
 };
-use crate::train::Unlabelled;
+use crate::train::{Unlabelled, UnlabelledStream};
 
 /// A run's text encoding file.
 pub(crate) const TEXT_ENCODING: &str = "text_encoding.json";
@@ -38,6 +38,9 @@ pub struct PreparedData {
     /// Whether the unlabelled samples' targets are their true classes (`"rest"`) rather than
     /// placeholders (`"imdb_unsup"`).
     pub unlabelled_truth: bool,
+    /// `[data] unlabelled_idx`: unlabelled images read from disk a batch at a time; each batch
+    /// goes through `preprocessors` when it is read.
+    pub unlabelled_stream: Option<ImageStream>,
     /// With `[data.target]`: the source's own test set (the run's `test` is the target's).
     pub source_test: Option<Dataset>,
     /// With `train_per_class`: the indices of the labelled samples in the training data (after
@@ -155,6 +158,11 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         unlabelled_truth = true;
         source_test = Some(std::mem::replace(&mut test, target.test));
     }
+    let unlabelled_stream = match (&section.unlabelled_idx, &section.unlabelled_folder) {
+        (Some(path), _) => Some(ImageStream::open_idx(&resolve(path, data_dir))?),
+        (_, Some(dir)) => Some(ImageStream::open_folder(&resolve(dir, data_dir))?),
+        _ => None,
+    };
     Ok(PreparedData {
         train,
         val,
@@ -163,6 +171,7 @@ pub fn prepare_data(section: &DataSection, data_dir: Option<&Path>) -> Result<Pr
         text,
         unlabelled,
         unlabelled_truth,
+        unlabelled_stream,
         source_test,
         labelled_indices,
         labelled_names,
@@ -229,6 +238,14 @@ fn load_target(
 }
 
 impl PreparedData {
+    /// The unlabelled images streamed from disk, with the preprocessing each batch gets.
+    pub fn stream(&self) -> Option<UnlabelledStream<'_>> {
+        Some(UnlabelledStream {
+            images: self.unlabelled_stream.as_ref()?,
+            preprocessors: &self.preprocessors,
+        })
+    }
+
     /// The unlabelled samples with their hidden classes where known.
     pub fn unlabelled_set(&self) -> Option<Unlabelled<'_>> {
         let samples = self.unlabelled.as_ref()?;

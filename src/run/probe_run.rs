@@ -18,7 +18,7 @@ use crate::semi::Propagation;
 use crate::semi::cotrain::{CoTraining, SoftmaxRegression, TriTraining, argmax_rows};
 use crate::train::metrics::ConfusionMatrix;
 use crate::train::{Evaluation, History, backbone_features};
-use crate::transfer::{LinearSvm, knn_predict, load_source};
+use crate::transfer::{LinearSvm, load_source};
 use crate::{Error, Result};
 
 /// Fits the head `section` names on the training features, tests it, and writes the run folder
@@ -92,7 +92,11 @@ pub(crate) fn probe_recipe(
             recipe.seed,
         )
         .predict(&test_x),
-        HeadKind::NearestNeighbour => knn_predict(&train_x, labels, &test_x, d, section.neighbours),
+        HeadKind::NearestNeighbour => {
+            section
+                .search
+                .classify(&train_x, labels, &test_x, d, section.neighbours)
+        }
         HeadKind::Layers
         | HeadKind::LabelSpreading
         | HeadKind::LabelPropagation

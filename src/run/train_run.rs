@@ -24,8 +24,8 @@ use crate::recipe::{AnyRecipe, MethodSection, Recipe, SemiSpec};
 use crate::recipe::{HeadKind, TrainPart};
 use crate::train::{
     Checkpoint, DannData, Evaluation, FitConfig, FitOutcome, History, Observer, SemiData,
-    check_fit, check_semi, check_teacher, evaluate, fit, fit_dann, fit_embedding, fit_pretext,
-    fit_semi, load_record, save_record,
+    check_fit, check_semi, check_stream, check_teacher, evaluate, fit, fit_dann, fit_embedding,
+    fit_pretext, fit_semi, load_record, save_record,
 };
 use crate::transfer::init_from_run;
 use crate::{Error, Result};
@@ -298,7 +298,9 @@ fn check_method(
             .as_ref()
             .map(|a| a.views.clone())
             .unwrap_or_default();
-        check_semi(&spec, &data.train, data.unlabelled.as_ref(), &views)?;
+        let probe = data.stream().map(|s| check_stream(&spec, s)).transpose()?;
+        let unlabelled = data.unlabelled.as_ref().or(probe.as_ref());
+        check_semi(&spec, &data.train, unlabelled, &views)?;
         teacher = load_teacher(&spec, data, device)?;
         check_teacher(&spec, teacher.as_ref(), &data.train)?;
     }
@@ -386,6 +388,7 @@ fn train_by_method(
             let data = SemiData {
                 labelled: &data.train,
                 unlabelled: data.unlabelled_set(),
+                stream: data.stream(),
                 val: data.val.as_ref(),
                 teacher,
             };

@@ -34,4 +34,6 @@ pub use lm_fit::{LmCorpus, LmScore, fit_language_model, score_language_model};
 pub use multitask_fit::{TaskLabels, fit_multitask};
 pub use observer::{Observer, Silent};
 pub use pretext_fit::fit_pretext;
-pub use semi_fit::{SemiData, Unlabelled, check_semi, check_teacher, fit_semi};
+pub use semi_fit::{
+    SemiData, Unlabelled, UnlabelledStream, check_semi, check_stream, check_teacher, fit_semi,
+};

@@ -23,12 +23,12 @@ use super::fit::{
 use super::index_stream::IndexStream;
 use super::observer::Observer;
 use crate::augment::Pipeline;
-use crate::data::{Dataset, Targets};
+use crate::data::{Dataset, ImageStream, Prefetch, Preprocessor, Targets};
 use crate::losses::LossConfig;
 use crate::model::Sequential;
 use crate::optim::{Averaging, WeightAverage};
 use crate::recipe::SemiSpec;
-use crate::semi::{PseudoLabels, SemiAlgorithm, SemiBatch, StepContext, sigmoid_ramp};
+use crate::semi::{PseudoLabels, SemiAlgorithm, SemiBatch, StepContext, Views, sigmoid_ramp};
 use crate::{Error, Result};
 
 /// Checks what the semi-supervised loop needs of its data and views: labelled classes,
@@ -102,6 +102,29 @@ pub fn check_semi(
     Ok(())
 }
 
+/// Checks that `spec` can learn from streamed unlabelled images and returns the first one,
+/// preprocessed, for [`check_semi`]'s shape checks. Offline self-training labels the whole
+/// unlabelled set each round and needs it in memory.
+pub fn check_stream(spec: &SemiSpec, stream: UnlabelledStream) -> Result<Dataset> {
+    let key = "data.unlabelled_idx / unlabelled_folder";
+    if matches!(spec.algorithm, SemiAlgorithm::SelfTraining { .. }) {
+        return Err(Error::invalid(
+            key,
+            "offline self-training relabels the whole unlabelled set each round and needs it in memory: use data.unlabelled, or an online method (e.g. pseudo_label, fixmatch) with a streamed set",
+        ));
+    }
+    if !spec.algorithm.reads_unlabelled() {
+        return Err(Error::invalid(
+            key,
+            format!(
+                "{} does not read unlabelled data: remove the streamed set",
+                spec.algorithm.name()
+            ),
+        ));
+    }
+    stream.probe()
+}
+
 /// Checks that distillation has a teacher that reads the labelled samples' shape and predicts
 /// their classes.
 pub fn check_teacher(
@@ -162,13 +185,35 @@ pub struct Unlabelled<'a> {
     pub truth: Option<&'a [u32]>,
 }
 
+/// Unlabelled images read from disk a batch at a time (`[data] unlabelled_idx`).
+#[derive(Clone, Copy, Debug)]
+pub struct UnlabelledStream<'a> {
+    /// The file.
+    pub images: &'a ImageStream,
+    /// The run's fitted preprocessing, applied to each batch as it is read.
+    pub preprocessors: &'a [Preprocessor],
+}
+
+impl UnlabelledStream<'_> {
+    /// The file's first image through the preprocessing: what the checks look at.
+    pub fn probe(&self) -> Result<Dataset> {
+        let mut first = self.images.read(&[0])?;
+        for p in self.preprocessors {
+            p.transform(&mut first)?;
+        }
+        Ok(first)
+    }
+}
+
 /// What a semi-supervised run trains on.
 #[derive(Clone, Copy, Debug)]
 pub struct SemiData<'a> {
     /// The labelled samples (class targets).
     pub labelled: &'a Dataset,
-    /// The unlabelled ones, when the recipe gives some.
+    /// The unlabelled ones, when the recipe gives some in memory.
     pub unlabelled: Option<Unlabelled<'a>>,
+    /// Or the unlabelled images streamed from disk.
+    pub stream: Option<UnlabelledStream<'a>>,
     /// The validation split, when there is one.
     pub val: Option<&'a Dataset>,
     /// Distillation's teacher: a trained classifier, without autodiff.
@@ -189,13 +234,15 @@ pub fn fit_semi(
     let SemiData {
         labelled,
         unlabelled,
+        stream,
         val,
         teacher: distill_from,
     } = data;
     check_augment(cfg, labelled)?;
     let hidden = unlabelled.and_then(|u| u.truth);
     let unlabelled = unlabelled.map(|u| u.samples);
-    check_semi(spec, labelled, unlabelled, &cfg.views)?;
+    let probe = stream.map(|s| check_stream(spec, s)).transpose()?;
+    check_semi(spec, labelled, unlabelled.or(probe.as_ref()), &cfg.views)?;
     check_teacher(spec, distill_from, labelled)?;
     let Targets::Classes {
         labels,
@@ -231,6 +278,17 @@ pub fn fit_semi(
     let mut pool = Pool::new(algorithm, total, std::mem::take(&mut state.pseudo_pool));
     let draw = ViewDraw { views: &cfg.views };
     let views = algorithm.views();
+    let mut feed = stream.filter(|_| algorithm.reads_unlabelled()).map(|s| {
+        let size = t.batch_size * spec.unlabelled_ratio;
+        let seed = cfg.seed ^ 0x3C6E_F372_FE94_F82B;
+        Prefetch::start(
+            s.images.clone(),
+            s.preprocessors.to_vec(),
+            size,
+            seed,
+            global_step as u64,
+        )
+    });
     let eval_device = device.clone().without_autodiff();
     device.seed(cfg.seed.wrapping_add(global_step as u64));
     observer.on_train_begin(state.epochs_done + 1, t.epochs, steps);
@@ -259,6 +317,12 @@ pub fn fit_semi(
             let label_values: Vec<u32> = idx.iter().map(|&i| labels[i]).collect();
             let mut pool_labels = Vec::new();
             let (unl_idx, weak, strong) = match (unlabelled, unlabelled_stream.as_mut()) {
+                _ if feed.is_some() => {
+                    let batch = feed.as_mut().expect("checked").next_batch()?;
+                    let all: Vec<usize> = (0..batch.len()).collect();
+                    let (weak, strong) = draw.unlabelled(views, &batch, &all, step_seed, device);
+                    (Vec::new(), weak, strong)
+                }
                 (Some(u), Some(_)) if pool.active => {
                     let (unl_idx, labels) = pool.take(t.batch_size * spec.unlabelled_ratio);
                     pool_labels = labels;
@@ -270,14 +334,7 @@ pub fn fit_semi(
                 }
                 (Some(u), Some(stream)) if algorithm.reads_unlabelled() => {
                     let unl_idx = stream.take(t.batch_size * spec.unlabelled_ratio);
-                    let weak = (0..views.weak)
-                        .map(|k| {
-                            draw.view(0, u, &unl_idx, step_seed ^ (k as u64 + 2) << 40, device)
-                        })
-                        .collect();
-                    let strong = views
-                        .strong
-                        .then(|| draw.view(1, u, &unl_idx, step_seed ^ 0xFF << 48, device));
+                    let (weak, strong) = draw.unlabelled(views, u, &unl_idx, step_seed, device);
                     (unl_idx, weak, strong)
                 }
                 _ => (Vec::new(), Vec::new(), None),
@@ -467,6 +524,25 @@ impl ViewDraw<'_> {
     ) -> Tensor<2> {
         augmented_inputs(data, idx, self.views.get(which), seed, device)
     }
+
+    /// The weak views (as many as the method reads) and the strong one (when it reads one) of
+    /// the unlabelled samples `idx` of `data`.
+    fn unlabelled(
+        &self,
+        views: Views,
+        data: &Dataset,
+        idx: &[usize],
+        step_seed: u64,
+        device: &Device,
+    ) -> (Vec<Tensor<2>>, Option<Tensor<2>>) {
+        let weak = (0..views.weak)
+            .map(|k| self.view(0, data, idx, step_seed ^ (k as u64 + 2) << 40, device))
+            .collect();
+        let strong = views
+            .strong
+            .then(|| self.view(1, data, idx, step_seed ^ 0xFF << 48, device));
+        (weak, strong)
+    }
 }
 
 /// An epoch's running sums for the log.
@@ -634,6 +710,7 @@ mod tests {
                 *threshold = 0.3; // a young model's labels pass it, so the term is not empty
             }
             let data = SemiData {
+                stream: None,
                 labelled: &labelled,
                 unlabelled: Some(with_truth(&unlabelled)),
                 val: Some(&labelled),
@@ -691,6 +768,7 @@ mod tests {
         };
         let before = divergence(&student);
         let data = SemiData {
+            stream: None,
             labelled: &labelled,
             unlabelled: Some(Unlabelled {
                 samples: &unlabelled,
@@ -744,6 +822,7 @@ mod tests {
             cfg.checkpoint = Some(Checkpoint::new(dir.path().join("ckpt")));
             cfg.resume = resume;
             let data = SemiData {
+                stream: None,
                 labelled: &labelled,
                 unlabelled: Some(with_truth(&unlabelled)),
                 val: None,

@@ -11,7 +11,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::knn::{nearest_neighbours, nearest_neighbours_of};
+use super::knn::{
+    knn_predict, nearest_neighbours, nearest_neighbours_of, nearest_references, vote,
+};
 use crate::{Error, Result};
 
 fn sixteen() -> usize {
@@ -80,6 +82,116 @@ impl NeighbourSearch {
             } => hnsw_neighbours(points, d, k, m, ef_construction, ef_search),
         }
     }
+}
+
+impl NeighbourSearch {
+    /// For each row of `query`, its `k` nearest rows of `reference` (nearest first, squared
+    /// Euclidean distances): retrieval of new points from a gallery.
+    pub fn query(
+        &self,
+        reference: &[f32],
+        query: &[f32],
+        d: usize,
+        k: usize,
+    ) -> Vec<Vec<(usize, f32)>> {
+        match *self {
+            Self::Exact => nearest_references(reference, query, d, k),
+            Self::Hnsw {
+                m,
+                ef_construction,
+                ef_search,
+            } => {
+                let n = reference.len() / d.max(1);
+                let k = k.min(n);
+                if k == 0 {
+                    return vec![Vec::new(); query.len() / d.max(1)];
+                }
+                let index: Hnsw<f32, DistL2> =
+                    Hnsw::new(m, n, MAX_LAYERS, ef_construction, DistL2 {});
+                let rows: Vec<(&[f32], usize)> = reference.chunks(d).zip(0..n).collect();
+                index.parallel_insert_slice(&rows);
+                query
+                    .par_chunks(d)
+                    .map(|q| {
+                        index
+                            .search(q, k, ef_search.max(k))
+                            .into_iter()
+                            .map(|nb| (nb.d_id, nb.distance * nb.distance))
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Each row of `query` classified by the majority label of its `k` nearest rows of
+    /// `reference` (ties to the nearer neighbour), as [`knn_predict`] does exactly.
+    pub fn classify(
+        &self,
+        reference: &[f32],
+        labels: &[u32],
+        query: &[f32],
+        d: usize,
+        k: usize,
+    ) -> Vec<u32> {
+        match self {
+            Self::Exact => knn_predict(reference, labels, query, d, k),
+            Self::Hnsw { .. } => {
+                vote_neighbours(&self.query(reference, query, d, k.max(1)), labels)
+            }
+        }
+    }
+}
+
+/// The majority label of each list of neighbours (ties to the nearer one); 0 for an empty list.
+pub fn vote_neighbours(found: &[Vec<(usize, f32)>], labels: &[u32]) -> Vec<u32> {
+    found
+        .iter()
+        .map(|near| {
+            let votes: Vec<(f32, u32)> = near.iter().map(|&(j, d2)| (d2, labels[j])).collect();
+            let k = votes.len();
+            if k == 0 { 0 } else { vote(votes, k) }
+        })
+        .collect()
+}
+
+/// The share of the exact `k` nearest references that `found` holds, for `sample` of the
+/// queries drawn at random with `seed` (ties at the k-th distance count as found): the recall
+/// of [`NeighbourSearch::query`] against exact search.
+pub fn query_recall(
+    found: &[Vec<(usize, f32)>],
+    reference: &[f32],
+    query: &[f32],
+    d: usize,
+    sample_size: usize,
+    seed: u64,
+) -> f64 {
+    let n = found.len();
+    let k = found.iter().map(Vec::len).max().unwrap_or(0);
+    if n == 0 || k == 0 {
+        return 1.0;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let picked = sample(&mut rng, n, sample_size.min(n)).into_vec();
+    let rows: Vec<f32> = picked
+        .iter()
+        .flat_map(|&q| &query[q * d..(q + 1) * d])
+        .copied()
+        .collect();
+    let exact = nearest_references(reference, &rows, d, k);
+    let (hits, total) = picked
+        .iter()
+        .zip(&exact)
+        .map(|(&q, truth)| {
+            let kth = truth.last().map_or(f32::INFINITY, |t| t.1);
+            let hit = found[q]
+                .iter()
+                .filter(|(j, d2)| truth.iter().any(|t| t.0 == *j) || *d2 <= kth)
+                .count();
+            (hit, truth.len())
+        })
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    hits as f64 / total.max(1) as f64
 }
 
 /// Each row's `k` nearest other rows through an HNSW index built over all rows in parallel.
@@ -163,6 +275,44 @@ mod tests {
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    #[test]
+    fn queries_outside_the_reference_set_are_found_and_classified() {
+        let (d, k) = (8, 5);
+        let reference = cloud(3000, d, 3);
+        let labels: Vec<u32> = (0..3000).map(|i| (i % 5) as u32).collect();
+        let query = cloud(500, d, 4);
+        let truth: Vec<u32> = (0..500).map(|i| (i % 5) as u32).collect();
+        let exact = NeighbourSearch::Exact.query(&reference, &query, d, k);
+        assert_eq!(query_recall(&exact, &reference, &query, d, 100, 1), 1.0);
+        // The exact lists are the true nearest: no reference row is nearer than the k-th.
+        let q0 = &query[..d];
+        let dist = |j: usize| -> f32 {
+            reference[j * d..(j + 1) * d]
+                .iter()
+                .zip(q0)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum()
+        };
+        let kth = exact[0][k - 1].1;
+        let nearer = (0..3000).filter(|&j| dist(j) < kth - 1e-3).count();
+        assert_eq!(nearer, k - 1);
+        assert!((dist(exact[0][0].0) - exact[0][0].1).abs() < 1e-3);
+        let hnsw = NeighbourSearch::Hnsw {
+            m: 16,
+            ef_construction: 100,
+            ef_search: 48,
+        };
+        let approx = hnsw.query(&reference, &query, d, k);
+        let recall = query_recall(&approx, &reference, &query, d, 200, 2);
+        assert!(recall > 0.95, "recall {recall}");
+        let same = |s: &NeighbourSearch| {
+            let p = s.classify(&reference, &labels, &query, d, k);
+            p.iter().zip(&truth).filter(|(a, b)| a == b).count()
+        };
+        let (e, a) = (same(&NeighbourSearch::Exact), same(&hnsw));
+        assert!(e > 400 && a.abs_diff(e) <= 10, "exact {e}, hnsw {a} of 500");
     }
 
     #[test]

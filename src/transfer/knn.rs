@@ -52,6 +52,50 @@ pub fn knn_predict(
         .collect()
 }
 
+/// For each row of `query`, its `k` nearest rows of `reference` (index and squared Euclidean
+/// distance, nearest first): the exact answer for queries outside the reference set.
+pub fn nearest_references(
+    reference: &[f32],
+    query: &[f32],
+    d: usize,
+    k: usize,
+) -> Vec<Vec<(usize, f32)>> {
+    let n = reference.len() / d.max(1);
+    let k = k.min(n);
+    let norms: Vec<f32> = reference
+        .chunks(d)
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    let references = MatRef::new(reference, n, d).t();
+    query
+        .par_chunks(QUERY_CHUNK * d)
+        .flat_map_iter(|block| {
+            let m = block.len() / d;
+            let mut dots = vec![0.0f32; m * n];
+            matmul(&mut dots, MatRef::new(block, m, d), references, false);
+            let norms = &norms;
+            (0..m)
+                .map(|i| {
+                    let q2: f32 = block[i * d..(i + 1) * d].iter().map(|v| v * v).sum();
+                    let row = &dots[i * n..(i + 1) * n];
+                    let mut dist: Vec<(usize, f32)> = row
+                        .iter()
+                        .zip(norms)
+                        .enumerate()
+                        .map(|(j, (dot, r2))| (j, (q2 + r2 - 2.0 * dot).max(0.0)))
+                        .collect();
+                    if k > 0 && k < dist.len() {
+                        dist.select_nth_unstable_by(k - 1, |a, b| a.1.total_cmp(&b.1));
+                    }
+                    let mut near = dist[..k].to_vec();
+                    near.sort_by(|a, b| a.1.total_cmp(&b.1));
+                    near
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// For every row of `points` (`d` features each), its `k` nearest other rows (index and squared
 /// Euclidean distance, nearest first); all other rows when `k` is at least their number. The
 /// same blocked matrix products as [`knn_predict`], so 60,000 points take seconds.
@@ -113,7 +157,7 @@ pub fn nearest_neighbours_of(
 }
 
 /// The majority label of the `k` nearest of `(distance, label)`, ties to the nearer.
-fn vote(mut dist: Vec<(f32, u32)>, k: usize) -> u32 {
+pub(crate) fn vote(mut dist: Vec<(f32, u32)>, k: usize) -> u32 {
     dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
     let mut near = dist[..k].to_vec();
     near.sort_by(|a, b| a.0.total_cmp(&b.0));
