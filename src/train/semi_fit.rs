@@ -316,14 +316,16 @@ pub fn fit_semi(
             let idx = labelled_stream.take(t.batch_size);
             let label_values: Vec<u32> = idx.iter().map(|&i| labels[i]).collect();
             let mut pool_labels = Vec::new();
-            let (unl_idx, weak, strong) = match (unlabelled, unlabelled_stream.as_mut()) {
-                _ if feed.is_some() => {
-                    let batch = feed.as_mut().expect("checked").next_batch()?;
+            let sources = (unlabelled, unlabelled_stream.as_mut(), feed.as_mut());
+            let (unl_idx, weak, strong) = match sources {
+                (_, _, Some(feed)) => {
+                    // Streamed from disk: the batch is the draw (no hidden labels to score).
+                    let batch = feed.next_batch()?;
                     let all: Vec<usize> = (0..batch.len()).collect();
                     let (weak, strong) = draw.unlabelled(views, &batch, &all, step_seed, device);
                     (Vec::new(), weak, strong)
                 }
-                (Some(u), Some(_)) if pool.active => {
+                (Some(u), Some(_), None) if pool.active => {
                     let (unl_idx, labels) = pool.take(t.batch_size * spec.unlabelled_ratio);
                     pool_labels = labels;
                     let weak = match unl_idx.is_empty() {
@@ -332,7 +334,7 @@ pub fn fit_semi(
                     };
                     (unl_idx, weak, None)
                 }
-                (Some(u), Some(stream)) if algorithm.reads_unlabelled() => {
+                (Some(u), Some(stream), None) if algorithm.reads_unlabelled() => {
                     let unl_idx = stream.take(t.batch_size * spec.unlabelled_ratio);
                     let (weak, strong) = draw.unlabelled(views, u, &unl_idx, step_seed, device);
                     (unl_idx, weak, strong)
