@@ -11,9 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::knn::{
-    knn_predict, nearest_neighbours, nearest_neighbours_of, nearest_references, vote,
-};
+use super::knn::{nearest_neighbours, nearest_neighbours_of, nearest_references, vote_neighbours};
 use crate::{Error, Result};
 
 fn sixteen() -> usize {
@@ -125,7 +123,7 @@ impl NeighbourSearch {
     }
 
     /// Each row of `query` classified by the majority label of its `k` nearest rows of
-    /// `reference` (ties to the nearer neighbour), as [`knn_predict`] does exactly.
+    /// `reference` (ties to the nearer neighbour).
     pub fn classify(
         &self,
         reference: &[f32],
@@ -134,30 +132,13 @@ impl NeighbourSearch {
         d: usize,
         k: usize,
     ) -> Vec<u32> {
-        match self {
-            Self::Exact => knn_predict(reference, labels, query, d, k),
-            Self::Hnsw { .. } => {
-                vote_neighbours(&self.query(reference, query, d, k.max(1)), labels)
-            }
-        }
+        vote_neighbours(&self.query(reference, query, d, k.max(1)), labels)
     }
 }
 
-/// The majority label of each list of neighbours (ties to the nearer one); 0 for an empty list.
-pub fn vote_neighbours(found: &[Vec<(usize, f32)>], labels: &[u32]) -> Vec<u32> {
-    found
-        .iter()
-        .map(|near| {
-            let votes: Vec<(f32, u32)> = near.iter().map(|&(j, d2)| (d2, labels[j])).collect();
-            let k = votes.len();
-            if k == 0 { 0 } else { vote(votes, k) }
-        })
-        .collect()
-}
-
-/// The share of the exact `k` nearest references that `found` holds, for `sample` of the
-/// queries drawn at random with `seed` (ties at the k-th distance count as found): the recall
-/// of [`NeighbourSearch::query`] against exact search.
+/// The share of the exact `k` nearest references that `found` holds, for `sample_size` of
+/// the queries drawn at random with `seed` (ties at the k-th distance count as found): the
+/// recall of [`NeighbourSearch::query`] against exact search.
 pub fn query_recall(
     found: &[Vec<(usize, f32)>],
     reference: &[f32],
@@ -166,32 +147,14 @@ pub fn query_recall(
     sample_size: usize,
     seed: u64,
 ) -> f64 {
-    let n = found.len();
-    let k = found.iter().map(Vec::len).max().unwrap_or(0);
-    if n == 0 || k == 0 {
-        return 1.0;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let picked = sample(&mut rng, n, sample_size.min(n)).into_vec();
-    let rows: Vec<f32> = picked
-        .iter()
-        .flat_map(|&q| &query[q * d..(q + 1) * d])
-        .copied()
-        .collect();
-    let exact = nearest_references(reference, &rows, d, k);
-    let (hits, total) = picked
-        .iter()
-        .zip(&exact)
-        .map(|(&q, truth)| {
-            let kth = truth.last().map_or(f32::INFINITY, |t| t.1);
-            let hit = found[q]
-                .iter()
-                .filter(|(j, d2)| truth.iter().any(|t| t.0 == *j) || *d2 <= kth)
-                .count();
-            (hit, truth.len())
-        })
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    hits as f64 / total.max(1) as f64
+    sampled_recall(found, sample_size, seed, |picked, k| {
+        let rows: Vec<f32> = picked
+            .iter()
+            .flat_map(|&q| &query[q * d..(q + 1) * d])
+            .copied()
+            .collect();
+        nearest_references(reference, &rows, d, k)
+    })
 }
 
 /// Each row's `k` nearest other rows through an HNSW index built over all rows in parallel.
@@ -235,17 +198,29 @@ pub fn recall_at_k(
     queries: usize,
     seed: u64,
 ) -> f64 {
+    sampled_recall(found, queries, seed, |picked, k| {
+        nearest_neighbours_of(points, d, picked, k)
+    })
+}
+
+/// Recall of `found` on `sample_size` of its rows drawn with `seed`, against the true lists
+/// that `exact(rows, k)` returns for them.
+fn sampled_recall(
+    found: &[Vec<(usize, f32)>],
+    sample_size: usize,
+    seed: u64,
+    exact: impl FnOnce(&[usize], usize) -> Vec<Vec<(usize, f32)>>,
+) -> f64 {
     let n = found.len();
     let k = found.iter().map(Vec::len).max().unwrap_or(0);
     if n == 0 || k == 0 {
         return 1.0;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let picked = sample(&mut rng, n, queries.min(n)).into_vec();
-    let exact = nearest_neighbours_of(points, d, &picked, k);
+    let picked = sample(&mut rng, n, sample_size.min(n)).into_vec();
     let (hits, total) = picked
         .iter()
-        .zip(&exact)
+        .zip(&exact(&picked, k))
         .map(|(&q, truth)| {
             let kth = truth.last().map_or(f32::INFINITY, |t| t.1);
             let hit = found[q]

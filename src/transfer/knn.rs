@@ -9,12 +9,8 @@ const QUERY_CHUNK: usize = 128;
 
 /// For each row of `query`, the majority label of its `k` nearest rows of `reference` (squared
 /// Euclidean distance; ties between labels go to the nearer neighbour). `d` features per row.
-///
-/// ```text
-/// |q - r|^2 = |q|^2 - 2 q.r + |r|^2     (|q|^2 is the same for every r: left out)
-/// ```
-/// The products `q.r` for a block of queries are one matrix product, so 10,000 queries against
-/// 60,000 references of 784 pixels take seconds rather than minutes.
+/// The neighbours come from [`nearest_references`], whose blocked matrix products make
+/// 10,000 queries against 60,000 references of 784 pixels take seconds rather than minutes.
 pub fn knn_predict(
     reference: &[f32],
     labels: &[u32],
@@ -27,33 +23,29 @@ pub fn knn_predict(
         labels.len() * d,
         "knn: features and labels disagree"
     );
-    let n = labels.len();
-    let k = k.clamp(1, n);
-    let norms: Vec<f32> = reference
-        .chunks(d)
-        .map(|r| r.iter().map(|v| v * v).sum())
-        .collect();
-    let references = MatRef::new(reference, n, d).t();
-    query
-        .par_chunks(QUERY_CHUNK * d)
-        .flat_map_iter(|block| {
-            let m = block.len() / d;
-            let mut dots = vec![0.0f32; m * n];
-            matmul(&mut dots, MatRef::new(block, m, d), references, false);
-            let norms = &norms;
-            (0..m)
-                .map(move |i| {
-                    let row = &dots[i * n..(i + 1) * n];
-                    let dist = row.iter().zip(norms).map(|(dot, r2)| r2 - 2.0 * dot);
-                    vote(dist.zip(labels.iter().copied()).collect(), k)
-                })
-                .collect::<Vec<_>>()
+    let k = k.clamp(1, labels.len().max(1));
+    vote_neighbours(&nearest_references(reference, query, d, k), labels)
+}
+
+/// The majority label of each list of neighbours (ties to the nearer one); 0 for an empty list.
+pub fn vote_neighbours(found: &[Vec<(usize, f32)>], labels: &[u32]) -> Vec<u32> {
+    found
+        .iter()
+        .map(|near| {
+            let votes: Vec<(f32, u32)> = near.iter().map(|&(j, d2)| (d2, labels[j])).collect();
+            let k = votes.len();
+            if k == 0 { 0 } else { vote(votes, k) }
         })
         .collect()
 }
 
 /// For each row of `query`, its `k` nearest rows of `reference` (index and squared Euclidean
 /// distance, nearest first): the exact answer for queries outside the reference set.
+///
+/// ```text
+/// |q - r|^2 = |q|^2 - 2 q.r + |r|^2
+/// ```
+/// The products `q.r` for a block of queries are one matrix product.
 pub fn nearest_references(
     reference: &[f32],
     query: &[f32],
@@ -157,7 +149,7 @@ pub fn nearest_neighbours_of(
 }
 
 /// The majority label of the `k` nearest of `(distance, label)`, ties to the nearer.
-pub(crate) fn vote(mut dist: Vec<(f32, u32)>, k: usize) -> u32 {
+fn vote(mut dist: Vec<(f32, u32)>, k: usize) -> u32 {
     dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
     let mut near = dist[..k].to_vec();
     near.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -8,8 +8,10 @@ mod knn;
 mod svm;
 mod tuned_parts;
 
-pub use ann::{NeighbourSearch, hnsw_neighbours, query_recall, recall_at_k, vote_neighbours};
+pub use ann::{NeighbourSearch, hnsw_neighbours, query_recall, recall_at_k};
 pub use init::{Transferred, attach_tuning, init_from_run, load_source};
-pub use knn::{knn_predict, nearest_neighbours, nearest_neighbours_of, nearest_references};
+pub use knn::{
+    knn_predict, nearest_neighbours, nearest_neighbours_of, nearest_references, vote_neighbours,
+};
 pub use svm::LinearSvm;
 pub use tuned_parts::{TunedParts, tuned_parts, with_tuned_parts};
