@@ -5,6 +5,10 @@
 #   METHODS=all_labels bench/manabi_semi.sh 1        # the fully supervised ceiling
 #   SETTING=imdb_100 METHODS="supervised pseudo_label fixmatch" bench/manabi_semi.sh 1 2 3
 #   SETTING=simclr_fmnist_40 METHODS="supervised fixmatch" bench/manabi_semi.sh 1 2 3
+#   EPOCHS=80 METHODS="supervised all_labels" bench/manabi_semi.sh 1 2 3   # 8,000 iterations
+#   BIN=... DEVICE=vulkan RAYON_NUM_THREADS=16 EPOCHS=80 METHODS=fixmatch bench/manabi_semi.sh 1 2 3
+# EPOCHS (default: the recipe's) sets training.epochs, 100 iterations each, and adds _eN to
+# the run names; DEVICE is passed as --device (a GPU needs a --features vulkan build).
 # Each run trains recipes/semi/<method>_<SETTING>.toml (SETTING fmnist_40 by default) with seed = data.subset_seed = the seed
 # (so manabi and bench/semi_torch.py --labelled <run>/labelled.json train on the same labels).
 # Runs go to bench/results/manabi_runs/semi/ (a finished run is kept, not retrained); a
@@ -30,15 +34,22 @@ if [ -z "${BIN:-}" ]; then
 fi
 OUT=bench/results/manabi_runs/semi
 mkdir -p "$OUT"
+EXTRA=()
+SUFFIX=""
+if [ -n "${EPOCHS:-}" ]; then
+  EXTRA+=(--set "training.epochs=$EPOCHS")
+  SUFFIX="_e$EPOCHS"
+fi
+[ -n "${DEVICE:-}" ] && EXTRA+=(--device "$DEVICE")
 for seed in "${SEEDS[@]}"; do
   for method in "${METHOD_LIST[@]}"; do
     if [ "$method" = all_labels ]; then
       recipe=recipes/semi/supervised_fmnist_all.toml
-      run="$OUT/all_labels_seed$seed"
+      run="$OUT/all_labels${SUFFIX}_seed$seed"
       sets=(--set "seed=$seed")
     else
       recipe="recipes/semi/${method}_${SETTING}.toml"
-      run="$OUT/${PREFIX}${method}_${LABELS}pc_seed$seed"
+      run="$OUT/${PREFIX}${method}_${LABELS}pc${SUFFIX}_seed$seed"
       sets=(--set "seed=$seed" --set "data.subset_seed=$seed" --set "data.train_per_class=$LABELS")
     fi
     if [ -f "$run/metrics.json" ]; then
@@ -47,7 +58,7 @@ for seed in "${SEEDS[@]}"; do
     fi
     rm -rf "$run"
     echo "[$(date +%T)] $(basename "$run")"
-    "$BIN" train "$recipe" --data-dir "$DATA" --out "$run" "${sets[@]}" > "$run.log" 2>&1 \
+    "$BIN" train "$recipe" --data-dir "$DATA" --out "$run" "${sets[@]}" "${EXTRA[@]}" > "$run.log" 2>&1 \
       || { echo "  failed: see $run.log"; continue; }
     grep -h "trained in" "$run.log" | sed 's/^/  /'
   done

@@ -187,6 +187,8 @@ def parse_args(argv=None):
                    help="FixMatch: weak targets from one train-mode forward with the rest")
     p.add_argument("--mu", type=int, default=7)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", type=str, default="cpu",
+                   help="torch device for the model (e.g. cuda); augmentation stays on the CPU")
     p.add_argument("--log-every", type=int, default=200)
     p.add_argument("--steps-per-epoch", type=int, default=100,
                    help="the index streams restart every this many iterations (manabi's "
@@ -416,13 +418,14 @@ def apply_params(x, p):
 
 
 AUGMENT_SECONDS = [0.0]  # time spent in augment() (reported as augment_seconds)
+DEVICE = ["cpu"]  # --device: model steps run there; augmentation stays on the CPU (as manabi's)
 
 
 def augment(x, rng, strong=False):
     t0 = time.perf_counter()
     out = apply_params(x, draw_params(rng, x.shape[0], strong))
     AUGMENT_SECONDS[0] += time.perf_counter() - t0
-    return out
+    return out.to(DEVICE[0])
 
 
 def reference_apply(img, p, i):
@@ -626,7 +629,7 @@ def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng,
     if method == "supervised":
         return F.cross_entropy(model(xl), yl), None, stats
     xu = x_unl[torch.from_numpy(xu_idx)]
-    yu = y_unl[torch.from_numpy(xu_idx)]
+    yu = y_unl[torch.from_numpy(xu_idx)].to(DEVICE[0])
     n_u = xu.shape[0]
 
     def frozen_probs(x):  # manabi's StepContext::frozen_probs: no graph
@@ -708,7 +711,8 @@ def accuracy(model, x, y, batch=1000):
     right = 0
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            right += int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
+            xb, yb = x[i:i + batch].to(DEVICE[0]), y[i:i + batch].to(DEVICE[0])
+            right += int((model(xb).argmax(1) == yb).sum())
     return right / len(x)
 
 
@@ -746,7 +750,7 @@ def run(args):
     rampup_iters = math.floor(hyper["rampup"] * T + 0.5)  # manabi: (share * total).round()
     bu = args.mu * args.batch
 
-    model = build_model(args.seed, args.net)
+    model = build_model(args.seed, args.net).to(DEVICE[0])
     ema_model = copy.deepcopy(model)
     for q in ema_model.parameters():
         q.requires_grad_(False)
@@ -771,7 +775,7 @@ def run(args):
         lam = hyper["lambda_u"] * ramp(t, rampup_iters)
         li = torch.from_numpy(lab_stream.take(args.batch))
         xl = augment(x_lab[li], aug_rng)
-        yl = y_lab[li]
+        yl = y_lab[li].to(DEVICE[0])
         xu_idx = None if method == "supervised" else unl_stream.take(bu)
         sup, unsup, stats = step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl,
                                         aug_rng, mix_rng, cfg)
@@ -865,6 +869,7 @@ def main(argv=None):
     import common
 
     common.seed_torch(torch, args.threads, args.seed)
+    DEVICE[0] = args.device
     if args.check_augment:
         check_augment(args.seed)
         return
@@ -895,6 +900,8 @@ def main(argv=None):
         "versions": {"torch": torch.__version__, "numpy": np.__version__,
                      "python": sys.version.split()[0]},
         "threads": args.threads,
+        "device": args.device + (f" ({torch.cuda.get_device_name()})"
+                                 if args.device.startswith("cuda") else ""),
         "settings": {"torch_num_threads": torch.get_num_threads(),
                      "torch_num_interop_threads": torch.get_num_interop_threads(),
                      "init": "keras (glorot_uniform, zero bias)", "dtype": "float32",

@@ -457,6 +457,11 @@ def main(argv=None):
     md = markdown(args, summary, meta)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # The GPU section (bench/gpu_table.py) is measured elsewhere: keep it.
+    old = out.read_text() if out.exists() else ""
+    if "<!-- gpu:begin -->" in old and "<!-- gpu:end -->" in old:
+        gpu = old[old.index("<!-- gpu:begin -->"):old.index("<!-- gpu:end -->")]
+        md = md.rstrip("\n") + "\n\n" + gpu + "<!-- gpu:end -->\n"
     out.write_text(md)
     print(md, file=sys.stderr)
     print(f"wrote {out} and {json_path}", file=sys.stderr)

@@ -105,6 +105,8 @@ def parse_args(argv=None):
                    help="datasets folder (fashion-mnist/*.gz); default $MANABI_DATA, "
                         "$MANABI_DATASETS or ../shared/datasets")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", type=str, default="cpu",
+                   help="torch device (e.g. cuda); data and model live there")
     p.add_argument("--steps", type=int, default=None,
                    help="timed steps (*_steps works); batches (cnn_train_epoch, smoke only)")
     p.add_argument("--warmup", type=int, default=None, help="untimed warm-up steps")
@@ -273,15 +275,20 @@ def run_torch(args, cfg):
                 "init": "Keras-like (glorot_uniform / zero bias; embeddings U(-0.05, 0.05))"}
     work = args.work
     out = {"versions": versions, "settings": settings}
+    dev = torch.device(args.device)
+    if dev.type == "cuda":
+        out["device"] = f"cuda ({torch.cuda.get_device_name(dev)})"
+        versions["cuda"] = torch.version.cuda
+        versions["cudnn"] = torch.backends.cudnn.version()
 
     def nchw(a):  # NHWC array -> NCHW tensor stored channels_last (as reference.py)
         return torch.from_numpy(a).permute(0, 3, 1, 2).contiguous(
-            memory_format=torch.channels_last)
+            memory_format=torch.channels_last).to(dev)
 
     if work == "cnn_infer":
         _, _, xte_np, _ = fashion_mnist(args.data_dir, train=False)
         xte = nchw(xte_np)
-        model = torch_models(work, cfg)
+        model = torch_models(work, cfg).to(dev)
         model.eval()
         out["parameters"] = sum(p.numel() for p in model.parameters())
         settings["memory_format"] = "channels_last"
@@ -292,7 +299,7 @@ def run_torch(args, cfg):
             with torch.no_grad():
                 preds = [torch.softmax(model(xte[i:i + cfg["batch_size"]]), dim=1)
                          for i in range(0, len(xte), cfg["batch_size"])]
-            torch.cat(preds)
+            torch.cat(preds).cpu()  # the probabilities on the host, as manabi returns them
             return time.perf_counter() - t0
 
         return infer_protocol(one_pass, len(xte), cfg, out)
@@ -300,14 +307,14 @@ def run_torch(args, cfg):
     # training works
     if work in ("cnn_train_epoch", "resnet_steps"):
         xtr_np, ytr_np, _, _ = fashion_mnist(args.data_dir)
-        xtr, ytr = nchw(xtr_np), torch.from_numpy(ytr_np)
+        xtr, ytr = nchw(xtr_np), torch.from_numpy(ytr_np).to(dev)
         settings["memory_format"] = "channels_last"
         maxlen = None
     else:
         x_np, y_np = imdb_train(work, args.imdb_dir)
-        xtr, ytr = torch.from_numpy(x_np), torch.from_numpy(y_np)
+        xtr, ytr = torch.from_numpy(x_np).to(dev), torch.from_numpy(y_np).to(dev)
         maxlen = x_np.shape[1]
-    model = torch_models(work, cfg, maxlen)
+    model = torch_models(work, cfg, maxlen).to(dev)
     model.train()
     out["parameters"] = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], eps=cfg["eps"])
@@ -322,7 +329,7 @@ def run_torch(args, cfg):
         if total:
             for group in opt.param_groups:
                 group["lr"] = cosine_lr(cfg["lr"], 0.0, step_no[0], total)
-        idx = torch.from_numpy(idx)
+        idx = torch.from_numpy(idx).to(dev)
         xb, yb = xtr[idx], ytr[idx]
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), yb)

@@ -12,6 +12,7 @@ pub mod contrastive;
 pub mod data;
 pub mod domain;
 mod error;
+pub mod gpu;
 pub mod kernels;
 pub mod lm;
 pub mod losses;

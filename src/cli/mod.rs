@@ -99,19 +99,14 @@ fn parse_device(name: &str) -> Result<Device> {
         }
         None => (name, None),
     };
-    #[cfg(any(feature = "vulkan", feature = "wgpu"))]
-    let kind = match index {
-        Some(i) => burn::tensor::DeviceKind::DiscreteGpu(i),
-        None => burn::tensor::DeviceKind::DefaultDevice,
-    };
     match (backend, index) {
         ("cpu" | "flex", None) => Ok(Device::flex()),
         #[cfg(feature = "vulkan")]
-        ("vulkan", _) => Ok(Device::vulkan(kind)),
+        ("vulkan", _) => manabi::gpu::device("vulkan", index),
         #[cfg(feature = "wgpu")]
-        ("wgpu", _) => Ok(Device::wgpu(kind)),
+        ("wgpu", _) => manabi::gpu::device("wgpu", index),
         #[cfg(feature = "cuda")]
-        ("cuda", _) => Ok(Device::cuda(index.unwrap_or(0))),
+        ("cuda", _) => manabi::gpu::device("cuda", index),
         _ => bail!(
             "unknown device '{name}': this build supports cpu{}{}{}{}{}",
             if cfg!(feature = "remote") {

@@ -1,6 +1,9 @@
 //! Progress display: a bar per epoch with running loss and metrics, and a Keras-like line
 //! when each epoch ends.
 
+use std::time::Duration;
+
+use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use manabi::train::Observer;
 
@@ -8,14 +11,19 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     epochs: usize,
     steps: usize,
+    /// Shown beside the bar until the first step ends (GPU kernels compiling).
+    first_step_note: Option<String>,
 }
 
 impl Progress {
-    pub fn new() -> Self {
+    /// A display for training on `device`: on a GPU it says, until the first step ends, that
+    /// kernels are compiling (the bar's clock keeps ticking meanwhile).
+    pub fn new(device: &Device) -> Self {
         Self {
             bar: None,
             epochs: 0,
             steps: 0,
+            first_step_note: manabi::gpu::is_gpu(device).then(manabi::gpu::first_run_note),
         }
     }
 }
@@ -51,10 +59,19 @@ impl Observer for Progress {
         );
         bar.set_prefix(format!("{epoch}/{}", self.epochs));
         bar.set_position(first_step as u64);
+        bar.enable_steady_tick(Duration::from_millis(500));
+        if let Some(note) = &self.first_step_note {
+            bar.set_message(note.clone());
+        }
         self.bar = Some(bar);
     }
 
     fn on_step(&mut self, _epoch: usize, step: usize, logs: &[(&str, f64)]) {
+        if self.first_step_note.take().is_some()
+            && let Some(bar) = &self.bar
+        {
+            bar.set_message(format_logs(logs));
+        }
         if let Some(bar) = &self.bar {
             bar.set_position(step as u64);
             if step.is_multiple_of(5) || step == self.steps {

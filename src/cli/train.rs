@@ -100,7 +100,7 @@ fn check_devices(devices: &[String]) -> Result<()> {
 }
 
 fn train_seq2seq(recipe: &Seq2SeqRecipe, opts: &RunOptions, device: &Device) -> Result<()> {
-    let mut progress = Progress::new();
+    let mut progress = Progress::new(device);
     let report = train_seq2seq_recipe(recipe, opts, device, &mut progress)?;
     for (input, want, got) in &report.examples {
         let mark = if want == got { "ok   " } else { "wrong" };
@@ -121,7 +121,7 @@ fn train_seq2seq(recipe: &Seq2SeqRecipe, opts: &RunOptions, device: &Device) -> 
 }
 
 fn train_supervised(recipe: &Recipe, opts: &RunOptions, device: &Device) -> Result<()> {
-    let mut progress = Progress::new();
+    let mut progress = Progress::new(device);
     let report = train_recipe(recipe, opts, device, &mut progress)?;
     println!("{}", report.summary);
     if let Some(e) = report.stopped_at {

@@ -1,7 +1,8 @@
 //! manabi's own CPU kernels (issue 4): convolution and max pooling with real backward passes,
 //! plugged into Burn as a backend extension for Flex. The front doors here route Flex `f32`
 //! tensors to them and everything else (GPU backends, other dtypes, dilated or grouped
-//! convolutions) to Burn's own ops, so a model is written once.
+//! convolutions) to Burn's own ops, so a model is written once. The LSTM time loop also has
+//! a GPU kernel (`lstm_gpu`, issue 11) for the CubeCL backends in GPU builds.
 
 mod allocator;
 mod conv_cpu;
@@ -9,6 +10,8 @@ mod extension;
 mod fast_math;
 pub(crate) mod gemm;
 mod lstm_cpu;
+#[cfg(any(feature = "vulkan", feature = "wgpu", feature = "cuda"))]
+mod lstm_gpu;
 mod pool_cpu;
 
 use std::sync::OnceLock;
@@ -21,6 +24,8 @@ use burn::tensor::{DType, Device, Tensor};
 
 pub use allocator::tune_allocator;
 pub use extension::CpuKernels;
+#[cfg(any(feature = "vulkan", feature = "wgpu", feature = "cuda"))]
+pub use lstm_gpu::GpuKernels;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -35,14 +40,39 @@ pub fn applies<const D: usize>(x: &Tensor<D>) -> bool {
     use_kernels(x)
 }
 
-fn use_kernels<const D: usize>(x: &Tensor<D>) -> bool {
+/// Whether `MANABI_KERNELS=burn` leaves manabi's kernels off (read once).
+fn env_allows() -> bool {
     static FROM_ENV: OnceLock<bool> = OnceLock::new();
-    let env_allows =
-        *FROM_ENV.get_or_init(|| std::env::var("MANABI_KERNELS").as_deref() != Ok("burn"));
-    env_allows
+    *FROM_ENV.get_or_init(|| std::env::var("MANABI_KERNELS").as_deref() != Ok("burn"))
+}
+
+fn use_kernels<const D: usize>(x: &Tensor<D>) -> bool {
+    env_allows()
         && ENABLED.load(Ordering::Relaxed)
         && x.dtype() == DType::F32
         && x.device() == Device::flex()
+}
+
+/// Whether [`lstm_scan`] takes `x`: Flex as [`applies`], or an `f32` tensor on a CubeCL GPU
+/// (Vulkan, wgpu, CUDA builds) with kernels switched on.
+pub fn lstm_scan_applies(x: &Tensor<3>) -> bool {
+    use_kernels(x) || use_gpu_kernels(x)
+}
+
+fn use_gpu_kernels<const D: usize>(x: &Tensor<D>) -> bool {
+    #[cfg(any(feature = "vulkan", feature = "wgpu", feature = "cuda"))]
+    {
+        let on_gpu = matches!(
+            x.device().without_autodiff().as_dispatch(),
+            burn::backend::DispatchDevice::Cube(_)
+        );
+        on_gpu && env_allows() && ENABLED.load(Ordering::Relaxed) && x.dtype() == DType::F32
+    }
+    #[cfg(not(any(feature = "vulkan", feature = "wgpu", feature = "cuda")))]
+    {
+        let _ = x;
+        false
+    }
 }
 
 /// Output length of a convolution or pooling along one axis.
@@ -176,9 +206,22 @@ pub fn lstm_scan(
     mask: Option<Tensor<2>>,
     backwards: bool,
 ) -> Tensor<3> {
-    assert!(applies(&xproj), "lstm_scan: only Flex f32 tensors");
+    assert!(
+        lstm_scan_applies(&xproj),
+        "lstm_scan: only f32 tensors on Flex or a GPU"
+    );
     let [b, t, _] = xproj.dims();
     let mask = mask.unwrap_or_else(|| Tensor::ones([b, t], &xproj.device()));
+    #[cfg(any(feature = "vulkan", feature = "wgpu", feature = "cuda"))]
+    if use_gpu_kernels(&xproj) {
+        let out = <Dispatch as GpuKernels>::gpu_lstm(
+            xproj.into_dispatch(),
+            recurrent.into_dispatch(),
+            mask.into_dispatch(),
+            backwards,
+        );
+        return Tensor::from_dispatch(out);
+    }
     let out = <Dispatch as CpuKernels>::cpu_lstm(
         xproj.into_dispatch(),
         recurrent.into_dispatch(),

@@ -58,11 +58,11 @@ impl Lstm {
     /// - input: `[batch, time, d]` (with an optional mask)
     /// - output: `[batch, units]`, or `[batch, time, units]` when `return_sequences`
     ///
-    /// On Flex the whole time loop runs as one of manabi's kernels
+    /// On Flex and on CubeCL GPUs the whole time loop runs as one of manabi's kernels
     /// ([`kernels::lstm_scan`]); elsewhere it is built step by step from tensor ops.
     pub fn forward(&self, x: Features) -> Features {
         let (values, mask) = x.into_sequence();
-        if !kernels::applies(&values) {
+        if !kernels::lstm_scan_applies(&values) {
             let x = Features::Sequence { values, mask };
             return recurrent::forward(self, x, self.return_sequences, self.go_backwards);
         }
