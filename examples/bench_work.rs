@@ -75,19 +75,6 @@ fn parse_args() -> Result<Args> {
     Ok(args)
 }
 
-/// `cpu`, or `vulkan[:N]` / `wgpu[:N]` in a build with that feature (kernel caches set up as
-/// `manabi --device` sets them up).
-fn parse_device(name: &str) -> Result<Device> {
-    if name == "cpu" {
-        return Ok(Device::flex());
-    }
-    let (backend, index) = match name.split_once(':') {
-        Some((b, i)) => (b, Some(i.parse()?)),
-        None => (name, None),
-    };
-    manabi::gpu::device(backend, index)
-}
-
 /// Records when the first training step of the process ended (compilation included).
 struct FirstStep<'a> {
     process_start: Instant,
@@ -134,7 +121,7 @@ fn main() -> Result<()> {
     let process_start = Instant::now();
     manabi::kernels::tune_allocator();
     let args = parse_args()?;
-    let device = parse_device(&args.device)?;
+    let device = manabi::gpu::device_named(&args.device)?;
     let mut first_step_at = None;
     let mut first_step = FirstStep {
         process_start,

@@ -45,6 +45,26 @@ pub fn is_gpu(device: &Device) -> bool {
     false
 }
 
+/// A local device by name: `cpu`, or a GPU backend compiled in: `vulkan`, `vulkan:N`, `wgpu`,
+/// `wgpu:N` (the N-th discrete GPU; without N the backend's default adapter), `cuda:N`.
+pub fn device_named(name: &str) -> Result<Device> {
+    let (backend, index) = match name.split_once(':') {
+        Some((b, i)) => {
+            let index = i.parse::<usize>().map_err(|_| {
+                anyhow::anyhow!(
+                    "device '{name}': the part after ':' must be a GPU index, e.g. {b}:0"
+                )
+            })?;
+            (b, Some(index))
+        }
+        None => (name, None),
+    };
+    match (backend, index) {
+        ("cpu" | "flex", None) => Ok(Device::flex()),
+        _ => device(backend, index),
+    }
+}
+
 /// The GPU device `backend` (`vulkan`, `wgpu` or `cuda`), `index`-th discrete GPU or the
 /// backend's default adapter, with the kernel caches set up first.
 pub fn device(backend: &str, index: Option<usize>) -> Result<Device> {
@@ -61,11 +81,38 @@ pub fn device(backend: &str, index: Option<usize>) -> Result<Device> {
         "wgpu" => Ok(Device::wgpu(kind)),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(Device::cuda(index.unwrap_or(0))),
-        other => {
-            let _ = index;
-            bail!("this build has no '{other}' backend (build with --features {other})")
+        _ => {
+            let name = match index {
+                Some(i) => format!("{backend}:{i}"),
+                None => backend.to_string(),
+            };
+            bail!(
+                "unknown device '{name}': this build supports {}",
+                supported()
+            )
         }
     }
+}
+
+/// The device names this build accepts, for error messages.
+fn supported() -> String {
+    let mut names = vec!["cpu"];
+    for (on, name) in [
+        (cfg!(feature = "remote"), "remote://HOST:PORT"),
+        (cfg!(feature = "vulkan"), "vulkan[:N]"),
+        (cfg!(feature = "wgpu"), "wgpu[:N]"),
+        (cfg!(feature = "cuda"), "cuda:N"),
+    ] {
+        if on {
+            names.push(name);
+        }
+    }
+    let hint = if cfg!(any(feature = "vulkan", feature = "wgpu", feature = "cuda")) {
+        ""
+    } else {
+        " (GPU devices need a build with --features vulkan or wgpu)"
+    };
+    format!("{}{hint}", names.join(", "))
 }
 
 /// Sets CubeCL's configuration before the first GPU device exists: compiled kernels are
@@ -111,10 +158,12 @@ mod tests {
     }
 
     #[test]
-    fn a_backend_not_built_in_is_refused_by_name() {
+    fn devices_are_read_by_name() {
+        // The command line's own test (cli::tests) covers unknown names and bad indices.
+        assert!(!is_gpu(&device_named("cpu").unwrap()));
         if !cfg!(feature = "cuda") {
-            let err = device("cuda", Some(0)).unwrap_err().to_string();
-            assert!(err.contains("--features cuda"), "{err}");
+            let err = device_named("cuda:0").unwrap_err().to_string();
+            assert!(err.contains("unknown device 'cuda:0'"), "{err}");
         }
     }
 }

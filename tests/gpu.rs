@@ -68,6 +68,17 @@ fn seed_cnn() -> Sequential {
         .unwrap()
 }
 
+/// A 64-bit linear congruential generator's high 31 bits, from `seed`.
+fn lcg(seed: u64) -> impl FnMut() -> usize {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    }
+}
+
 /// 256 sequences of 30 token ids (0 = padding at the front of some), labelled by whether
 /// token 7 occurs: a task a recurrent model learns.
 fn token_sequences() -> Dataset {
@@ -153,14 +164,9 @@ fn seed_bilstm_training_on_the_gpu_matches_the_cpu() {
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed;
+    let mut next = lcg(seed);
     (0..n)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
+        .map(|_| (next() >> 7) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0)
         .collect()
 }
 

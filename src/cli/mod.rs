@@ -16,7 +16,7 @@ mod train;
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand};
 use manabi::recipe::Recipe;
@@ -78,8 +78,7 @@ impl Common {
 /// is most likely the connection failing, and the panic hook says so.
 static REMOTE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// `remote://HOST:PORT`, `cpu`, or a GPU backend compiled in: `vulkan`, `vulkan:N`, `wgpu`, `wgpu:N` (the N-th
-/// discrete GPU; without N the backend's default adapter), `cuda:N`.
+/// `remote://HOST:PORT`, or a local device ([`manabi::gpu::device_named`]).
 fn parse_device(name: &str) -> Result<Device> {
     #[cfg(feature = "remote")]
     if let Some(address) = manabi::remote::remote_address(name) {
@@ -88,54 +87,7 @@ fn parse_device(name: &str) -> Result<Device> {
         let _ = REMOTE.set(address.to_string());
         return Ok(device);
     }
-    let (backend, index) = match name.split_once(':') {
-        Some((b, i)) => {
-            let index = i.parse::<usize>().map_err(|_| {
-                anyhow::anyhow!(
-                    "device '{name}': the part after ':' must be a GPU index, e.g. {b}:0"
-                )
-            })?;
-            (b, Some(index))
-        }
-        None => (name, None),
-    };
-    match (backend, index) {
-        ("cpu" | "flex", None) => Ok(Device::flex()),
-        #[cfg(feature = "vulkan")]
-        ("vulkan", _) => manabi::gpu::device("vulkan", index),
-        #[cfg(feature = "wgpu")]
-        ("wgpu", _) => manabi::gpu::device("wgpu", index),
-        #[cfg(feature = "cuda")]
-        ("cuda", _) => manabi::gpu::device("cuda", index),
-        _ => bail!(
-            "unknown device '{name}': this build supports cpu{}{}{}{}{}",
-            if cfg!(feature = "remote") {
-                ", remote://HOST:PORT"
-            } else {
-                ""
-            },
-            if cfg!(feature = "vulkan") {
-                ", vulkan[:N]"
-            } else {
-                ""
-            },
-            if cfg!(feature = "wgpu") {
-                ", wgpu[:N]"
-            } else {
-                ""
-            },
-            if cfg!(feature = "cuda") {
-                ", cuda:N"
-            } else {
-                ""
-            },
-            if cfg!(any(feature = "vulkan", feature = "wgpu", feature = "cuda")) {
-                ""
-            } else {
-                " (GPU devices need a build with --features vulkan or wgpu)"
-            }
-        ),
-    }
+    manabi::gpu::device_named(name)
 }
 
 /// Reads a recipe file, or the built-in default when `path` is `None`.

@@ -155,16 +155,7 @@ pub fn fit(
             let logits = model.forward_logits(x);
             let target = batch_targets(train, idx, device);
             let loss = batch_loss(&model, t.loss, logits.clone(), &target)?;
-            // The loss and the correct count are read back once per step, after the update is
-            // queued: a GPU then runs this step while the host prepares the next one.
-            let mut readback = vec![loss.clone().detach().reshape([1])];
-            if let Target::Classes(labels) = &target {
-                readback.push(correct_count(logits, labels.clone()).float());
-            }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr_groups.at(lr), model, grads);
-            let read = read_values(readback);
-            let loss_value = read[0];
+            let loss_value = loss.clone().into_scalar::<f32>() as f64;
             if !loss_value.is_finite() {
                 return Err(Error::NonFiniteLoss {
                     epoch,
@@ -178,9 +169,11 @@ pub fn fit(
                         .unwrap_or_else(|| "no checkpoint was written before it".into()),
                 });
             }
-            if let Some(&correct) = read.get(1) {
-                state.running.correct += correct as u64;
+            if let Target::Classes(labels) = &target {
+                state.running.correct += count_correct(logits, labels.clone());
             }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr_groups.at(lr), model, grads);
             if let (Some(avg), Some(AverageConfig::Ema { .. })) = (&mut average, t.average) {
                 avg.update(&model);
             }
@@ -433,24 +426,14 @@ fn running_logs(train: &Dataset, state: &TrainState, lr: f64) -> Vec<(&'static s
     logs
 }
 
-/// How many rows of `logits` predict `labels`, on the device (`[1]`).
-fn correct_count(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1, Int> {
+fn count_correct(logits: Tensor<2>, labels: Tensor<1, Int>) -> u64 {
     let [b, width] = logits.dims();
     let pred = if width == 1 {
         logits.greater_elem(0.0).int().reshape([b])
     } else {
         logits.argmax(1).reshape([b])
     };
-    pred.equal(labels).int().sum()
-}
-
-/// One-element tensors read back to the host in one transfer.
-fn read_values(values: Vec<Tensor<1>>) -> Vec<f64> {
-    Tensor::cat(values, 0)
-        .into_data()
-        .convert::<f64>()
-        .try_to_vec::<f64>()
-        .expect("f64 values")
+    pred.equal(labels).int().sum().into_scalar::<i64>() as u64
 }
 
 /// Keeps the previous checkpoint when the weights are no longer finite: a checkpoint is
