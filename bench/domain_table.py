@@ -4,7 +4,8 @@ accuracy (and the source test accuracy) over seeds, manabi beside the PyTorch re
 bench/dann_torch.py, for MNIST -> USPS and USPS -> MNIST.
 
 manabi runs are read from bench/results/manabi_runs/domain_<direction>_<method>_s<seed>/
-(`manabi train recipes/domain/<direction>_<method>.toml --set seed=S --out ...`); PyTorch
+(`manabi train recipes/domain/<direction>_<method>.toml --set seed=S --out ...`) and from
+copies of their metrics.json in bench/results/domain_manabi/<run>.json (committed); PyTorch
 results from bench/results/dann_<direction>_<setting>torch_seed<S>.json.
 
     python3 bench/domain_table.py                 # the final recipes (SGD, features after dense)
@@ -21,15 +22,21 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "manabi_runs"
+KEPT = HERE / "results" / "domain_manabi"
 DIRECTIONS = {"mnist_usps": "MNIST → USPS", "usps_mnist": "USPS → MNIST"}
 METHODS = ("source_only", "dann", "input_layers", "target_supervised")
 
 
 def manabi(direction: str, method: str) -> dict:
+    """Seed -> (target, source accuracy), from the run folders and from the metrics kept in
+    bench/results/domain_manabi/ (the run folders win where both exist)."""
+    pattern = f"domain_{direction}_{method}_s*"
+    found = {p.stem: p for p in KEPT.glob(f"{pattern}.json")}
+    found.update({m.parent.name: m for m in RUNS.glob(f"{pattern}/metrics.json")})
     out = {}
-    for m in RUNS.glob(f"domain_{direction}_{method}_s*/metrics.json"):
-        seed = int(re.search(r"_s(\d+)$", m.parent.name).group(1))
-        r = json.loads(m.read_text())
+    for name, path in found.items():
+        seed = int(re.search(r"_s(\d+)$", name).group(1))
+        r = json.loads(path.read_text())
         out[seed] = (r["test_accuracy"], r.get("test_source_accuracy"))
     return out
 

@@ -33,7 +33,14 @@ if [ -z "${BIN:-}" ]; then
   BIN=target/release/manabi
 fi
 OUT=bench/results/manabi_runs/semi
-mkdir -p "$OUT"
+# The run folders are not committed; each run's metrics are, under KEEP, so that
+# bench/semi_table.py can rebuild the tables on another machine.
+KEEP=bench/results/semi_manabi
+mkdir -p "$OUT" "$KEEP"
+keep_metrics() {
+  [ -f "$1/metrics.json" ] && cp "$1/metrics.json" "$KEEP/$(basename "$1").json"
+  return 0
+}
 EXTRA=()
 SUFFIX=""
 if [ -n "${EPOCHS:-}" ]; then
@@ -53,6 +60,7 @@ for seed in "${SEEDS[@]}"; do
       sets=(--set "seed=$seed" --set "data.subset_seed=$seed" --set "data.train_per_class=$LABELS")
     fi
     if [ -f "$run/metrics.json" ]; then
+      keep_metrics "$run"
       echo "[$(date +%T)] $(basename "$run"): done before"
       continue
     fi
@@ -61,6 +69,7 @@ for seed in "${SEEDS[@]}"; do
     "$BIN" train "$recipe" --data-dir "$DATA" --out "$run" "${sets[@]}" "${EXTRA[@]}" > "$run.log" 2>&1 \
       || { echo "  failed: see $run.log"; continue; }
     grep -h "trained in" "$run.log" | sed 's/^/  /'
+    keep_metrics "$run"
   done
 done
 python3 - "$OUT" <<'PY'

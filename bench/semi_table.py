@@ -18,15 +18,23 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "manabi_runs" / "semi"
+KEPT = HERE / "results" / "semi_manabi"
 METHODS = ("supervised", "pseudo_label", "self_training", "entropy_min", "mutual_information",
            "pi_model", "mean_teacher", "vat", "mixmatch", "fixmatch")
 
 
+def metrics_of(name_glob: str) -> dict:
+    """Run name -> metrics, from the committed copies (bench/manabi_semi.sh writes them)
+    and from the run folders, which win where both exist."""
+    found = {p.stem: p for p in KEPT.glob(f"{name_glob}.json")}
+    found.update({m.parent.name: m for m in RUNS.glob(f"{name_glob}/metrics.json")})
+    return {name: json.loads(p.read_text()) for name, p in found.items()}
+
+
 def manabi(prefix: str, method: str, per_class: int) -> dict:
     out = {}
-    for m in RUNS.glob(f"{prefix}{method}_{per_class}pc_seed*/metrics.json"):
-        seed = int(re.search(r"seed(\d+)$", m.parent.name).group(1))
-        r = json.loads(m.read_text())
+    for name, r in metrics_of(f"{prefix}{method}_{per_class}pc_seed*").items():
+        seed = int(re.search(r"seed(\d+)$", name).group(1))
         out[seed] = (r["test_accuracy"], r.get("train_seconds"))
     return out
 
@@ -43,9 +51,9 @@ def torch(method: str, per_class: int) -> dict:
 
 def ceiling() -> dict:
     out = {}
-    for m in RUNS.glob("all_labels_seed*/metrics.json"):
-        seed = int(re.search(r"seed(\d+)$", m.parent.name).group(1))
-        out[seed] = json.loads(m.read_text())["test_accuracy"]
+    for name, r in metrics_of("all_labels_seed*").items():
+        seed = int(re.search(r"seed(\d+)$", name).group(1))
+        out[seed] = r["test_accuracy"]
     return out
 
 

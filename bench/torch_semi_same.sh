@@ -5,6 +5,8 @@
 # bench/manabi_semi.sh first), with the same network, views, optimiser and 2,000 iterations.
 #   bench/torch_semi_same.sh 1 2 3                         # every method, 4 labels per class
 #   METHODS="supervised fixmatch" LABELS=25 bench/torch_semi_same.sh 1 2 3
+#   LABELLED_FROM=supervised_4pc_e80 bench/torch_semi_same.sh 1   # labels of another manabi run
+#   (the draw depends only on data.subset_seed, so every run of seed S has the same labels)
 # Results: bench/results/semi_<method>_torch_<N>lab_seed<S>_manabilabels.json (kept if present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +16,10 @@ ALL="supervised pseudo_label entropy_min pi_model mean_teacher vat mixmatch fixm
 read -r -a METHOD_LIST <<< "${METHODS:-$ALL}"
 LABELS="${LABELS:-4}"
 PY="${PY:-bench/.venv/bin/python}"
+LABELLED_FROM="${LABELLED_FROM:-supervised_${LABELS}pc}"
 export OMP_NUM_THREADS=1
 for seed in "${SEEDS[@]}"; do
-  labelled="bench/results/manabi_runs/semi/supervised_${LABELS}pc_seed${seed}/labelled.json"
+  labelled="bench/results/manabi_runs/semi/${LABELLED_FROM}_seed${seed}/labelled.json"
   if [ ! -f "$labelled" ]; then
     echo "missing $labelled: run LABELS=$LABELS METHODS=supervised bench/manabi_semi.sh $seed"
     continue

@@ -92,7 +92,7 @@ fn check_devices(devices: &[String]) -> Result<()> {
                 if cpu {
                     "Burn 0.22's CPU backend has no collective operations (its all-reduce is unimplemented), so CPU devices cannot share gradients. "
                 } else {
-                    "manabi has no multi-GPU step yet: it needs Burn's collective operations on the GPU backends and a machine with several GPUs to test on. "
+                    "manabi has no multi-GPU step: Burn 0.22's collective operations exist only on its CUDA backend (through NCCL; Vulkan and wgpu have none), and that backend cannot be built offline. "
                 }
             )
         }

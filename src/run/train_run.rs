@@ -146,6 +146,9 @@ pub fn train_recipe(
     }
     write_labelled(recipe, &data, &files)?;
 
+    // Counted before training: a loop that hands back a moving average returns a copy
+    // whose parameters take no gradient.
+    let trainable = model.trainable_parameters();
     let started = Instant::now();
     let evaluate_only = recipe
         .transfer
@@ -165,7 +168,6 @@ pub fn train_recipe(
     };
     let train_seconds = started.elapsed().as_secs_f64();
 
-    let trainable = outcome.model.trainable_parameters();
     let model = outcome.model.valid();
     match recipe.transfer.as_ref().filter(|t| t.tuning.is_some()) {
         // Only what trained: the base run's frozen weights stay in the base run.
