@@ -94,7 +94,11 @@ pub fn warp(
     m: &InverseMap,
     fill: f32,
 ) -> Vec<f32> {
-    let mut out = vec![0.0; c * oh * ow];
+    let mut out = vec![fill; c * oh * ow];
+    if sh * sw == 0 || oh * ow == 0 {
+        // An empty source reads `fill` everywhere; an empty output has nothing to write.
+        return out;
+    }
     for (plane, dst) in src.chunks_exact(sh * sw).zip(out.chunks_exact_mut(oh * ow)) {
         for (y, row) in dst.chunks_exact_mut(ow).enumerate() {
             let yf = y as f32;
@@ -170,5 +174,8 @@ mod tests {
         let src: Vec<f32> = (0..12).map(|v| v as f32).collect();
         let id = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
         assert_eq!(warp(&src, (3, 2, 2), (2, 2), &id, 0.0), src);
+        // Empty images: no panic; an empty source reads the fill.
+        assert_eq!(warp(&[], (1, 0, 3), (1, 2), &id, 0.5), vec![0.5, 0.5]);
+        assert!(warp(&src, (3, 2, 2), (0, 2), &id, 0.0).is_empty());
     }
 }
