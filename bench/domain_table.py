@@ -20,6 +20,8 @@ import re
 import statistics
 from pathlib import Path
 
+from kept_runs import metrics_of
+
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "manabi_runs"
 KEPT = HERE / "results" / "domain_manabi"
@@ -30,13 +32,9 @@ METHODS = ("source_only", "dann", "input_layers", "target_supervised")
 def manabi(direction: str, method: str) -> dict:
     """Seed -> (target, source accuracy), from the run folders and from the metrics kept in
     bench/results/domain_manabi/ (the run folders win where both exist)."""
-    pattern = f"domain_{direction}_{method}_s*"
-    found = {p.stem: p for p in KEPT.glob(f"{pattern}.json")}
-    found.update({m.parent.name: m for m in RUNS.glob(f"{pattern}/metrics.json")})
     out = {}
-    for name, path in found.items():
+    for name, r in metrics_of(RUNS, KEPT, f"domain_{direction}_{method}_s*").items():
         seed = int(re.search(r"_s(\d+)$", name).group(1))
-        r = json.loads(path.read_text())
         out[seed] = (r["test_accuracy"], r.get("test_source_accuracy"))
     return out
 

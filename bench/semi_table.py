@@ -16,6 +16,8 @@ import re
 import statistics
 from pathlib import Path
 
+from kept_runs import metrics_of
+
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "results" / "manabi_runs" / "semi"
 KEPT = HERE / "results" / "semi_manabi"
@@ -23,17 +25,9 @@ METHODS = ("supervised", "pseudo_label", "self_training", "entropy_min", "mutual
            "pi_model", "mean_teacher", "vat", "mixmatch", "fixmatch")
 
 
-def metrics_of(name_glob: str) -> dict:
-    """Run name -> metrics, from the committed copies (bench/manabi_semi.sh writes them)
-    and from the run folders, which win where both exist."""
-    found = {p.stem: p for p in KEPT.glob(f"{name_glob}.json")}
-    found.update({m.parent.name: m for m in RUNS.glob(f"{name_glob}/metrics.json")})
-    return {name: json.loads(p.read_text()) for name, p in found.items()}
-
-
 def manabi(prefix: str, method: str, per_class: int) -> dict:
     out = {}
-    for name, r in metrics_of(f"{prefix}{method}_{per_class}pc_seed*").items():
+    for name, r in metrics_of(RUNS, KEPT, f"{prefix}{method}_{per_class}pc_seed*").items():
         seed = int(re.search(r"seed(\d+)$", name).group(1))
         out[seed] = (r["test_accuracy"], r.get("train_seconds"))
     return out
@@ -51,7 +45,7 @@ def torch(method: str, per_class: int) -> dict:
 
 def ceiling() -> dict:
     out = {}
-    for name, r in metrics_of("all_labels_seed*").items():
+    for name, r in metrics_of(RUNS, KEPT, "all_labels_seed*").items():
         seed = int(re.search(r"seed(\d+)$", name).group(1))
         out[seed] = r["test_accuracy"]
     return out

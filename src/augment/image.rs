@@ -151,7 +151,6 @@ mod tests {
     fn fast_bilinear_equals_the_naive_read_bit_for_bit() {
         let (h, w) = (5, 7);
         let plane: Vec<f32> = (0..h * w).map(|v| (v as f32 * 0.37).sin()).collect();
-        let mut checked = 0;
         for iy in -30..=90 {
             for ix in -30..=110 {
                 let (x, y) = (ix as f32 * 0.0731 - 0.3, iy as f32 * 0.0613 - 0.2);
@@ -160,10 +159,8 @@ mod tests {
                     naive(&plane, h, w, x, y, 0.25),
                 );
                 assert_eq!(fast.to_bits(), slow.to_bits(), "at ({x}, {y})");
-                checked += 1;
             }
         }
-        assert!(checked > 10_000);
         for v in [-0.999_f32, -0.5, -0.0, 0.0, 0.5, 1.0, 2.999, 3.0] {
             assert_eq!(floor_above_minus_one(v), v.floor() as i32, "{v}");
         }
