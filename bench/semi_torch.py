@@ -59,7 +59,16 @@ Methods (``--method``; lambda_u, R):
   supervised    no unsupervised term, no unlabelled forward.
   pseudo_label  (1, 0.4 T) weak unlabelled view (with grad); pseudo = argmax of its detached
                 softmax, mask = max prob >= 0.95; unsup = mean(mask CE(logits_weak, pseudo)).
+  self_training (1, 0) offline, 4 rounds of ceil(T / 4) iterations (src/semi/self_training.rs,
+                src/train/semi_fit.rs's Pool): round 1 trains on the labelled batch only; at the
+                start of rounds 2-4 the raw model (eval mode, no augmentation) labels every
+                unlabelled image and those with max prob >= 0.95 form the pool (hard labels);
+                each step then adds a weak view of the next 448 pool rows (a stream of pool
+                permutations, restarted each epoch and after each relabelling) and
+                unsup = CE(their logits, pool labels), one forward with the labelled batch.
   entropy_min   (0.3, 0.4 T) unsup = mean entropy of softmax(logits of the weak view).
+  mutual_information (0.3, 0.4 T) on the weak view: unsup = mean entropy of the softmaxes
+                minus the entropy of their batch mean (src/semi/mutual_info.rs).
   pi_model      (10, 0.4 T) two weak views; unsup = mse(softmax(l1), softmax(l2)), the second
                 without graph.
   mean_teacher  (50, 0.4 T) student on weak view 1, teacher = the EMA model on weak view 2
@@ -78,6 +87,12 @@ Methods (``--method``; lambda_u, R):
   fixmatch      (1, 0) pseudo = argmax of softmax(model(unlabelled weak)) (no graph), mask =
                 max >= 0.95; one forward of cat(labelled weak, unlabelled strong);
                 unsup = mean over all 448 of mask CE(logits_strong, pseudo).
+  distillation  (1, 0) knowledge distillation (src/semi/distillation.rs; SimCLRv2's last step):
+                the teacher (``--teacher``: a whole nn.Module saved with torch.save, e.g. by
+                bench/simclrv2_torch.py) scores the same inputs as the student, the labelled
+                batch and one weak view of the unlabelled one, without graph; with
+                soft(s, t) = -T^2 mean_rows sum softmax(t / T) log_softmax(s / T) (T = 1):
+                sup = 0.5 soft(labelled) + 0.5 CE(labelled); unsup = soft(unlabelled).
 ``--lambda-u`` and ``--rampup`` (a fraction of T) override a method's values.
 
 Augmentation (a port of manabi's src/augment/*.rs; parameters per image drawn with
@@ -144,22 +159,25 @@ from reference import log, set_thread_env  # noqa: E402  (stdlib-only at import)
 RESULTS = HERE / "results"
 SIZE = 28
 CLASSES = 10
-METHODS = ("supervised", "pseudo_label", "entropy_min", "pi_model", "mean_teacher", "vat",
-           "mixmatch", "fixmatch")
+METHODS = ("supervised", "pseudo_label", "self_training", "entropy_min", "mutual_information",
+           "pi_model", "mean_teacher", "vat", "mixmatch", "fixmatch", "distillation")
 # lambda_u and the ramp-up as a share of the iterations (0: no ramp-up).
 METHOD_DEFAULTS = dict(
     supervised=dict(lambda_u=0.0, rampup=0.0),
     pseudo_label=dict(lambda_u=1.0, rampup=0.4),
+    self_training=dict(lambda_u=1.0, rampup=0.0),
     entropy_min=dict(lambda_u=0.3, rampup=0.4),
+    mutual_information=dict(lambda_u=0.3, rampup=0.4),
     pi_model=dict(lambda_u=10.0, rampup=0.4),
     mean_teacher=dict(lambda_u=50.0, rampup=0.4),
     vat=dict(lambda_u=0.3, rampup=0.4),
     mixmatch=dict(lambda_u=100.0, rampup=0.4),
     fixmatch=dict(lambda_u=1.0, rampup=0.0),
+    distillation=dict(lambda_u=1.0, rampup=0.0),
 )
 CONFIG = dict(
     lr=0.03, momentum=0.9, nesterov=True, weight_decay=5e-4, ema_decay=0.999, threshold=0.95,
-    vat_xi=1e-6, vat_eps=2.0, vat_entropy=0.06, mixmatch_t=0.5, mixmatch_alpha=0.5,
+    self_training_rounds=4, distill_alpha=0.5, distill_temperature=1.0, vat_xi=1e-6, vat_eps=2.0, vat_entropy=0.06, mixmatch_t=0.5, mixmatch_alpha=0.5,
     mixmatch_k=2,
     augment=dict(flip_p=0.5, translate=0.125, ra_ops=2, ra_magnitude=10.0, cutout=0.5),
 )
@@ -182,6 +200,8 @@ def parse_args(argv=None):
     p.add_argument("--labelled-all", action="store_true",
                    help="all 60,000 labels (supervised ceiling)")
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--teacher", type=str, default=None,
+                   help="--method distillation: the teacher, an nn.Module saved by torch.save")
     p.add_argument("--net", choices=NETS, default="seed")
     p.add_argument("--concat", action="store_true",
                    help="FixMatch: weak targets from one train-mode forward with the rest")
@@ -617,17 +637,40 @@ def ramp(t, rampup_iters):
     return math.exp(-5.0 * (1.0 - min(t / rampup_iters, 1.0)) ** 2)
 
 
-def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng, mix_rng, cfg):
+def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng, mix_rng, cfg,
+                pool_labels=None):
     """The loss terms of one iteration. Returns (sup, unsup, stats); stats may hold mask_rate,
     kept / right (counts of confident pseudo-labels and of correct ones among them) and
-    pseudo_acc_all (accuracy of every unlabelled sample's pseudo-label / guessed label)."""
+    pseudo_acc_all (accuracy of every unlabelled sample's pseudo-label / guessed label).
+    self_training: xu_idx are the pool batch's unlabelled rows (None while the pool is empty)
+    and pool_labels their pseudo-labels."""
     import torch
     import torch.nn.functional as F
 
     stats = {}
     b = xl.shape[0]
-    if method == "supervised":
+    if method == "distillation":
+        uw = augment(x_unl[torch.from_numpy(xu_idx)], aug_rng)
+        x = torch.cat([xl, uw])
+        with torch.no_grad():
+            t_logits = cfg["teacher"](x)
+        logits = model(x)
+        temp, alpha = cfg["distill_temperature"], cfg["distill_alpha"]
+
+        def soft(s_, t_):
+            q = F.softmax(t_ / temp, 1)
+            return -(temp * temp) * (q * F.log_softmax(s_ / temp, 1)).sum(1).mean()
+
+        sup = (1.0 - alpha) * F.cross_entropy(logits[:b], yl) + alpha * soft(logits[:b],
+                                                                              t_logits[:b])
+        return sup, soft(logits[b:], t_logits[b:]), stats
+    if method == "supervised" or (method == "self_training" and xu_idx is None):
         return F.cross_entropy(model(xl), yl), None, stats
+    if method == "self_training":
+        xp = augment(x_unl[torch.from_numpy(xu_idx)], aug_rng)
+        logits = model(torch.cat([xl, xp]))
+        yp = torch.from_numpy(pool_labels).to(DEVICE[0])
+        return F.cross_entropy(logits[:b], yl), F.cross_entropy(logits[b:], yp), stats
     xu = x_unl[torch.from_numpy(xu_idx)]
     yu = y_unl[torch.from_numpy(xu_idx)].to(DEVICE[0])
     n_u = xu.shape[0]
@@ -644,7 +687,7 @@ def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng,
                      right=float((right * mask).sum()), pseudo_acc_all=float(right.mean()))
         return pseudo, mask
 
-    if method in ("pseudo_label", "entropy_min", "vat"):
+    if method in ("pseudo_label", "entropy_min", "mutual_information", "vat"):
         uw = augment(xu, aug_rng)
         logits = model(torch.cat([xl, uw]))
         ll, lu = logits[:b], logits[b:]
@@ -654,6 +697,9 @@ def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng,
             unsup = (F.cross_entropy(lu, pseudo, reduction="none") * mask).mean()
         elif method == "entropy_min":
             unsup = entropy(lu)
+        elif method == "mutual_information":
+            mean_p = F.softmax(lu, 1).mean(0)
+            unsup = entropy(lu) + (mean_p * mean_p.clamp(min=1e-12).log()).sum()
         else:  # vat (p: the same weights on the same input as manabi's frozen forward)
             p = F.softmax(lu.detach(), 1)
             d = unit_per_sample(torch.randn_like(uw))
@@ -705,6 +751,26 @@ def step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl, aug_rng,
     raise ValueError(method)
 
 
+def relabel(model, x_unl, threshold, batch=1000):
+    """Offline self-training's relabelling: the raw model (eval mode) on every unlabelled image,
+    unaugmented; returns the rows whose max prob >= threshold and their argmax labels."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    conf, pred = [], []
+    with torch.no_grad():
+        for i in range(0, len(x_unl), batch):
+            c, p = F.softmax(model(x_unl[i:i + batch].to(DEVICE[0])), 1).max(1)
+            conf.append(c.cpu().numpy())
+            pred.append(p.cpu().numpy())
+    model.train()
+    conf, pred = np.concatenate(conf), np.concatenate(pred)
+    rows = np.flatnonzero(conf >= threshold)
+    return rows.astype(np.int64), pred[rows].astype(np.int64)
+
+
 def accuracy(model, x, y, batch=1000):
     import torch
 
@@ -746,6 +812,14 @@ def run(args):
     if args.rampup is not None:
         hyper["rampup"] = args.rampup
     cfg = dict(CONFIG, concat=args.concat)
+    if method == "distillation":
+        if not args.teacher:
+            raise SystemExit("--method distillation needs --teacher (a torch.save'd nn.Module)")
+        cfg["teacher"] = torch.load(args.teacher, weights_only=False).to(DEVICE[0]).eval()
+        for q in cfg["teacher"].parameters():
+            q.requires_grad_(False)
+        log(f"[distillation] teacher {args.teacher}: test accuracy "
+            f"{accuracy(cfg['teacher'], x_te, y_te):.4f}")
     T = args.iterations
     rampup_iters = math.floor(hyper["rampup"] * T + 0.5)  # manabi: (share * total).round()
     bu = args.mu * args.batch
@@ -762,6 +836,9 @@ def run(args):
     d = cfg["ema_decay"]
 
     rows, win = [], []
+    # offline self-training's pool: (unlabelled rows, pseudo-labels) of the last relabelling
+    pool_rows, pool_labels, pool_share, pool_acc = np.empty(0, np.int64), None, None, None
+    round_len = -(-T // cfg["self_training_rounds"])
     AUGMENT_SECONDS[0] = 0.0
     t_start = time.perf_counter()
     for t in range(T):
@@ -769,6 +846,15 @@ def run(args):
             epoch = t // args.steps_per_epoch
             lab_stream = Stream(len(lab), np.random.default_rng([args.seed, 1, epoch]))
             unl_stream = Stream(len(unl), np.random.default_rng([args.seed, 2, epoch]))
+            pool_stream = Stream(len(pool_rows), np.random.default_rng([args.seed, 5, t]))
+        if method == "self_training" and t > 0 and t % round_len == 0:
+            pool_rows, pool_labels = relabel(model, x_unl, cfg["threshold"])
+            pool_share = len(pool_rows) / len(unl)
+            pool_acc = (float((y_unl[torch.from_numpy(pool_rows)].numpy() == pool_labels).mean())
+                        if len(pool_rows) else None)
+            pool_stream = Stream(len(pool_rows), np.random.default_rng([args.seed, 5, t]))
+            log(f"[self_training] relabelled at it {t}: pool {len(pool_rows)} "
+                f"({pool_share:.3f} of the unlabelled set), pseudo-label accuracy {pool_acc}")
         lr = cfg["lr"] * (1.0 + math.cos(math.pi * t / T)) / 2.0
         for g in opt.param_groups:
             g["lr"] = lr
@@ -776,9 +862,18 @@ def run(args):
         li = torch.from_numpy(lab_stream.take(args.batch))
         xl = augment(x_lab[li], aug_rng)
         yl = y_lab[li].to(DEVICE[0])
-        xu_idx = None if method == "supervised" else unl_stream.take(bu)
+        batch_labels = None
+        if method == "supervised":
+            xu_idx = None
+        elif method == "self_training":
+            xu_idx = None
+            if len(pool_rows):
+                j = pool_stream.take(bu)
+                xu_idx, batch_labels = pool_rows[j], pool_labels[j]
+        else:
+            xu_idx = unl_stream.take(bu)
         sup, unsup, stats = step_losses(method, model, ema_model, xl, yl, xu_idx, x_unl, y_unl,
-                                        aug_rng, mix_rng, cfg)
+                                        aug_rng, mix_rng, cfg, batch_labels)
         loss = sup if unsup is None else sup + lam * unsup
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -804,7 +899,8 @@ def run(args):
                        mask_rate=mean("mask_rate"),
                        pseudo_acc=(sum(w.get("right", 0.0) for w in win) / kept
                                    if kept > 0 else None),
-                       pseudo_acc_all=mean("pseudo_acc_all"), lr=lr,
+                       pseudo_acc_all=mean("pseudo_acc_all"), pool_share=pool_share,
+                       pool_accuracy=pool_acc, lr=lr,
                        seconds=time.perf_counter() - t_start)
             rows.append(row)
             win = []
@@ -908,6 +1004,7 @@ def main(argv=None):
                      "memory_format": "channels_last",
                      "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")},
         "config": CONFIG,
+        "teacher": args.teacher,
     }
     result.update(body)
     common.write_result(result, out, load_start, __file__, argv)

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=("$@")
 [ "${#SEEDS[@]}" -eq 0 ] && SEEDS=(1 2 3)
-ALL="supervised pseudo_label entropy_min pi_model mean_teacher vat mixmatch fixmatch"
+ALL="supervised pseudo_label self_training entropy_min mutual_information pi_model mean_teacher vat mixmatch fixmatch"
 read -r -a METHOD_LIST <<< "${METHODS:-$ALL}"
 LABELS="${LABELS:-4}"
 PY="${PY:-bench/.venv/bin/python}"
