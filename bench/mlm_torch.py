@@ -59,19 +59,6 @@ class Mlm(nn.Module):
         return self.head(h.reshape(-1, D)[rows])
 
 
-def batch(gen, b):
-    ids = torch.randint(FIRST, VOCAB, (b, T), generator=gen)
-    ids[:, 0], ids[:, -1] = CLS, SEP
-    chosen = (torch.rand(b, T, generator=gen) < 0.15) & (ids >= FIRST)
-    roll = torch.rand(b, T, generator=gen)
-    inputs = ids.clone()
-    inputs[chosen & (roll < 0.8)] = MASK
-    rand = chosen & (roll >= 0.8) & (roll < 0.9)
-    inputs[rand] = torch.randint(FIRST, VOCAB, (int(rand.sum()),), generator=gen)
-    rows = chosen.reshape(-1).nonzero().squeeze(1)
-    return inputs, rows, ids.reshape(-1)[rows]
-
-
 def mask_rows(ids, gen):
     """BERT's rule on real ids: 15% of the non-special pieces chosen (at least one per row),
     80% [MASK], 10% a random piece, 10% unchanged."""
@@ -88,6 +75,13 @@ def mask_rows(ids, gen):
     inputs[rand] = torch.randint(FIRST, VOCAB, (int(rand.sum()),), generator=gen)
     rows = chosen.reshape(-1).nonzero().squeeze(1)
     return inputs, rows, ids.reshape(-1)[rows]
+
+
+def batch(gen, b):
+    """A timing batch: random pieces in the run's layout ([CLS], 126 pieces, [SEP]), masked."""
+    ids = torch.randint(FIRST, VOCAB, (b, T), generator=gen)
+    ids[:, 0], ids[:, -1] = CLS, SEP
+    return mask_rows(ids, gen)
 
 
 def read_ids(path):
