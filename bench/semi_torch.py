@@ -177,7 +177,8 @@ METHOD_DEFAULTS = dict(
 )
 CONFIG = dict(
     lr=0.03, momentum=0.9, nesterov=True, weight_decay=5e-4, ema_decay=0.999, threshold=0.95,
-    self_training_rounds=4, distill_alpha=0.5, distill_temperature=1.0, vat_xi=1e-6, vat_eps=2.0, vat_entropy=0.06, mixmatch_t=0.5, mixmatch_alpha=0.5,
+    self_training_rounds=4, distill_alpha=0.5, distill_temperature=1.0,
+    vat_xi=1e-6, vat_eps=2.0, vat_entropy=0.06, mixmatch_t=0.5, mixmatch_alpha=0.5,
     mixmatch_k=2,
     augment=dict(flip_p=0.5, translate=0.125, ra_ops=2, ra_magnitude=10.0, cutout=0.5),
 )
